@@ -1,0 +1,112 @@
+//! Tasks: the units that move data. The runtime owns delivery; tasks own the external system.
+
+use std::collections::{BTreeMap, HashMap};
+
+use async_trait::async_trait;
+
+use crate::config::Props;
+use crate::error::ConnectResult;
+use crate::record::{OffsetMap, Record};
+
+/// A Kafka topic partition.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TopicPartition {
+    pub topic: String,
+    pub partition: i32,
+}
+
+impl TopicPartition {
+    pub fn new(topic: impl Into<String>, partition: i32) -> Self {
+        TopicPartition {
+            topic: topic.into(),
+            partition,
+        }
+    }
+}
+
+/// Next offset to consume per partition: what a sink flush covers.
+pub type PartitionOffsets = BTreeMap<TopicPartition, i64>;
+
+/// The committed source offsets of a connector, as loaded when its task starts.
+#[derive(Debug, Clone, Default)]
+pub struct OffsetSnapshot {
+    offsets: HashMap<String, OffsetMap>,
+}
+
+impl OffsetSnapshot {
+    /// Builds a snapshot from `(partition, offset)` pairs.
+    pub fn new(entries: impl IntoIterator<Item = (OffsetMap, OffsetMap)>) -> Self {
+        let offsets = entries
+            .into_iter()
+            .map(|(partition, offset)| (partition_key(&partition), offset))
+            .collect();
+        OffsetSnapshot { offsets }
+    }
+
+    /// The last committed offset of a source partition.
+    pub fn offset(&self, partition: &OffsetMap) -> Option<&OffsetMap> {
+        self.offsets.get(&partition_key(partition))
+    }
+}
+
+/// Canonical text of a source partition (serde_json maps are sorted, so equal maps match).
+fn partition_key(partition: &OffsetMap) -> String {
+    serde_json::Value::Object(partition.clone()).to_string()
+}
+
+/// What a source task is given when it starts.
+#[derive(Debug, Clone)]
+pub struct SourceTaskContext {
+    pub connector: String,
+    pub task_id: u32,
+    /// The task's config (from the connector's `task_configs`).
+    pub config: Props,
+    pub offsets: OffsetSnapshot,
+}
+
+/// What a sink task is given when it starts.
+#[derive(Debug, Clone)]
+pub struct SinkTaskContext {
+    pub connector: String,
+    pub task_id: u32,
+    pub config: Props,
+}
+
+/// Produces records from an external system.
+#[async_trait]
+pub trait SourceTask: Send {
+    async fn start(&mut self, ctx: SourceTaskContext) -> ConnectResult<()>;
+    /// The next records. An empty batch means nothing is available now; the task should wait
+    /// a little inside `poll` rather than return at once. Must be safe to cancel between awaits.
+    async fn poll(&mut self) -> ConnectResult<Vec<Record>>;
+    /// Called after the runtime committed offsets, for sources that acknowledge upstream.
+    async fn commit(&mut self) -> ConnectResult<()> {
+        Ok(())
+    }
+    async fn stop(&mut self) -> ConnectResult<()> {
+        Ok(())
+    }
+}
+
+/// Consumes records into an external system.
+#[async_trait]
+pub trait SinkTask: Send {
+    async fn start(&mut self, ctx: SinkTaskContext) -> ConnectResult<()>;
+    /// Partitions newly assigned to this task.
+    async fn open(&mut self, _partitions: &[TopicPartition]) -> ConnectResult<()> {
+        Ok(())
+    }
+    /// Writes (or buffers) records. Buffered records must be durable once `flush` returns.
+    /// Records are borrowed so that the runtime can deliver the same batch again after a
+    /// retriable error, as Kafka Connect does.
+    async fn put(&mut self, records: &[Record]) -> ConnectResult<()>;
+    /// Makes everything given to `put` durable; the runtime then commits `offsets`.
+    async fn flush(&mut self, offsets: &PartitionOffsets) -> ConnectResult<()>;
+    /// Partitions taken away from this task.
+    async fn close(&mut self, _partitions: &[TopicPartition]) -> ConnectResult<()> {
+        Ok(())
+    }
+    async fn stop(&mut self) -> ConnectResult<()> {
+        Ok(())
+    }
+}
