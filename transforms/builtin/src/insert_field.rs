@@ -1,0 +1,223 @@
+//! InsertField (`$Key` and `$Value`): adds the record's topic, partition, offset, timestamp or a
+//! static string as fields of the key or value, with or without a schema, as Kafka Connect does.
+
+mod config;
+mod schema;
+
+use std::mem;
+
+use sluice_api::{
+    ConnectError, ConnectResult, Props, Record, SchemaRef, Struct, Transform, TransformPlugin,
+    Value,
+};
+
+pub use config::{InsertFieldConfig, InsertionSpec, config_def};
+use schema::SchemaCache;
+
+/// `InsertField$Key`: inserts into the record key.
+pub const KEY_PLUGIN: TransformPlugin = TransformPlugin {
+    config_def,
+    create: create_key,
+};
+/// `InsertField$Value`: inserts into the record value.
+pub const VALUE_PLUGIN: TransformPlugin = TransformPlugin {
+    config_def,
+    create: create_value,
+};
+
+fn create_key(props: &Props) -> ConnectResult<Box<dyn Transform>> {
+    Ok(Box::new(InsertField::new(
+        InsertFieldConfig::parse(props)?,
+        Target::Key,
+    )))
+}
+
+fn create_value(props: &Props) -> ConnectResult<Box<dyn Transform>> {
+    Ok(Box::new(InsertField::new(
+        InsertFieldConfig::parse(props)?,
+        Target::Value,
+    )))
+}
+
+/// Which part of the record the transform changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    Key,
+    Value,
+}
+
+/// The InsertField transform.
+#[derive(Debug)]
+pub struct InsertField {
+    config: InsertFieldConfig,
+    target: Target,
+    schemas: SchemaCache,
+}
+
+impl InsertField {
+    fn new(config: InsertFieldConfig, target: Target) -> Self {
+        InsertField {
+            config,
+            target,
+            schemas: SchemaCache::default(),
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        match self.target {
+            Target::Key => "InsertField$Key",
+            Target::Value => "InsertField$Value",
+        }
+    }
+
+    fn error(&self, record: &Record, problem: &str) -> ConnectError {
+        ConnectError::data(format!(
+            "{}: cannot insert field(s) {} at {}: {problem}",
+            self.name(),
+            self.config.field_names().join(", "),
+            record.coordinates()
+        ))
+    }
+
+    /// The record's Kafka offset; only sink records have one.
+    fn kafka_offset(&self, record: &Record) -> ConnectResult<i64> {
+        record.kafka_offset.ok_or_else(|| {
+            self.error(
+                record,
+                "offset.field is only supported for sink records (read from Kafka)",
+            )
+        })
+    }
+
+    fn apply_schemaless(&self, record: &Record, value: Value) -> ConnectResult<Value> {
+        let Value::Map(mut entries) = value else {
+            let problem = format!(
+                "expected a map when there is no schema, found {}",
+                value.type_name()
+            );
+            return Err(self.error(record, &problem));
+        };
+        let mut put = |name: &str, value: Value| match entries
+            .iter_mut()
+            .find(|(k, _)| k.as_str() == Some(name))
+        {
+            Some(entry) => entry.1 = value,
+            None => entries.push((Value::String(name.to_string()), value)),
+        };
+        let config = &self.config;
+        if let Some(spec) = &config.topic {
+            put(&spec.name, Value::String(record.topic.clone()));
+        }
+        if let (Some(spec), Some(partition)) = (&config.partition, record.partition) {
+            put(&spec.name, Value::Int32(partition));
+        }
+        if let Some(spec) = &config.offset {
+            put(&spec.name, Value::Int64(self.kafka_offset(record)?));
+        }
+        // Without a schema there is no Timestamp logical type to announce: a plain long, as in Kafka Connect.
+        if let (Some(spec), Some(timestamp)) = (&config.timestamp, record.timestamp) {
+            put(&spec.name, Value::Int64(timestamp));
+        }
+        if let Some((spec, value)) = &config.static_field {
+            put(&spec.name, Value::String(value.clone()));
+        }
+        Ok(Value::Map(entries))
+    }
+
+    fn apply_with_schema(
+        &mut self,
+        record: &Record,
+        schema: &SchemaRef,
+        value: Value,
+    ) -> ConnectResult<(SchemaRef, Value)> {
+        let Value::Struct(input) = value else {
+            let problem = format!("expected a struct, found {}", value.type_name());
+            return Err(self.error(record, &problem));
+        };
+        let updated = self
+            .schemas
+            .updated(&self.config, schema)
+            .map_err(|problem| self.error(record, &problem))?;
+        let mut output = copy_fields(schema, input, self.config.replace_null_with_default);
+
+        let config = &self.config;
+        if let Some(spec) = &config.topic {
+            output.push((spec.name.clone(), Value::String(record.topic.clone())));
+        }
+        if let Some(spec) = &config.partition {
+            output.push((
+                spec.name.clone(),
+                record.partition.map_or(Value::Null, Value::Int32),
+            ));
+        }
+        if let Some(spec) = &config.offset {
+            output.push((spec.name.clone(), Value::Int64(self.kafka_offset(record)?)));
+        }
+        if let Some(spec) = &config.timestamp {
+            output.push((
+                spec.name.clone(),
+                record.timestamp.map_or(Value::Null, Value::Timestamp),
+            ));
+        }
+        if let Some((spec, value)) = &config.static_field {
+            output.push((spec.name.clone(), Value::String(value.clone())));
+        }
+        Ok((updated, Value::Struct(Struct::from(output))))
+    }
+}
+
+/// The input struct's values in schema order; a missing field counts as null, and a null takes
+/// the field's default when `use_defaults` (Kafka Connect's `Struct.get` does the same).
+fn copy_fields(schema: &SchemaRef, input: Struct, use_defaults: bool) -> Vec<(String, Value)> {
+    let mut values = input.into_fields();
+    let fields = schema.fields();
+    let mut output = Vec::with_capacity(fields.len() + 5);
+    for (index, field) in fields.iter().enumerate() {
+        // Structs normally hold their fields in schema order; look further only when they do not.
+        let slot = match values.get_mut(index) {
+            Some((name, value)) if *name == field.name => Some(value),
+            _ => values
+                .iter_mut()
+                .find(|(name, _)| *name == field.name)
+                .map(|(_, value)| value),
+        };
+        let mut value = slot.map_or(Value::Null, |value| mem::replace(value, Value::Null));
+        if let (Value::Null, true, Some(default)) = (&value, use_defaults, &field.schema.default) {
+            value = default.clone();
+        }
+        output.push((field.name.clone(), value));
+    }
+    output
+}
+
+impl Transform for InsertField {
+    fn apply(&mut self, mut record: Record) -> ConnectResult<Option<Record>> {
+        let (schema, value) = match self.target {
+            Target::Key => (
+                record.key_schema.take(),
+                mem::replace(&mut record.key, Value::Null),
+            ),
+            Target::Value => (
+                record.value_schema.take(),
+                mem::replace(&mut record.value, Value::Null),
+            ),
+        };
+        // Tombstones (and null keys) pass through untouched, as in Kafka Connect.
+        let (schema, value) = match (schema, value) {
+            (schema, Value::Null) => (schema, Value::Null),
+            (None, value) => (None, self.apply_schemaless(&record, value)?),
+            (Some(schema), value) => {
+                let (schema, value) = self.apply_with_schema(&record, &schema, value)?;
+                (Some(schema), value)
+            }
+        };
+        match self.target {
+            Target::Key => (record.key_schema, record.key) = (schema, value),
+            Target::Value => (record.value_schema, record.value) = (schema, value),
+        }
+        Ok(Some(record))
+    }
+}
+
+#[cfg(test)]
+mod tests;
