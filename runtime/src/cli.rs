@@ -1,0 +1,94 @@
+//! The `sluice` command line.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tokio_util::sync::CancellationToken;
+
+use crate::registry::Registry;
+use crate::standalone;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "sluice",
+    version,
+    about = "Moves events between Kafka and other systems, Kafka Connect style"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run connectors in one process, like connect-standalone.sh.
+    Standalone {
+        /// Worker config: YAML or a Kafka Connect .properties file.
+        worker: PathBuf,
+        /// Connector configs: YAML, JSON or .properties.
+        #[arg(required = true)]
+        connectors: Vec<PathBuf>,
+    },
+    /// Check worker and connector configs without starting anything.
+    Validate {
+        worker: PathBuf,
+        connectors: Vec<PathBuf>,
+    },
+    /// List the built-in plugins.
+    Plugins,
+}
+
+/// Runs the command; `cancel` fires on the first SIGINT/SIGTERM.
+pub async fn run(cli: Cli, cancel: CancellationToken) -> ExitCode {
+    let registry = Registry::builtin();
+    match cli.command {
+        Command::Standalone { worker, connectors } => {
+            let (worker, specs) = match standalone::load(&registry, &worker, &connectors) {
+                Ok(loaded) => loaded,
+                Err(problems) => {
+                    eprintln!("{problems}");
+                    return ExitCode::from(2);
+                }
+            };
+            match standalone::run(worker, specs, cancel).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(err) => {
+                    eprintln!("sluice: {}", err.trace());
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Validate { worker, connectors } => {
+            match standalone::load(&registry, &worker, &connectors) {
+                Ok((_, specs)) => {
+                    for spec in specs {
+                        println!(
+                            "{}: ok ({} {})",
+                            spec.name,
+                            spec.plugin.factory.kind(),
+                            spec.plugin.class
+                        );
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(problems) => {
+                    eprintln!("{problems}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+        Command::Plugins => {
+            for p in &registry.connectors {
+                println!("{:<10} {:<20} {}", p.factory.kind(), p.name, p.class);
+            }
+            for p in &registry.transforms {
+                println!("{:<10} {:<20} {}", "transform", p.name, p.class);
+            }
+            for p in &registry.converters {
+                println!("{:<10} {:<20} {}", "converter", p.name, p.class);
+            }
+            ExitCode::SUCCESS
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! The Sluice engine: worker, task loops, offset stores, converters and the plugin registry.
+
+pub mod cli;
+pub mod config;
+pub mod converters;
+pub mod offsets;
+pub mod registry;
+pub mod standalone;
+pub mod worker;

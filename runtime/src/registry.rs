@@ -1,0 +1,204 @@
+//! The one list of every built-in plugin, by Sluice name and by Kafka Connect class name.
+//! Adding a plugin means adding one line here.
+
+use sluice_api::{ConverterPlugin, SinkConnector, SourceConnector, TransformPlugin};
+
+use crate::converters;
+
+/// How to build a connector of either direction.
+#[derive(Clone, Copy)]
+pub enum ConnectorFactory {
+    Source(fn() -> Box<dyn SourceConnector>),
+    Sink(fn() -> Box<dyn SinkConnector>),
+}
+
+impl ConnectorFactory {
+    /// `source` or `sink`, as Kafka Connect's REST API spells it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ConnectorFactory::Source(_) => "source",
+            ConnectorFactory::Sink(_) => "sink",
+        }
+    }
+}
+
+/// One registered plugin.
+#[derive(Clone, Copy)]
+pub struct Plugin<T> {
+    /// Short Sluice name, usable in YAML.
+    pub name: &'static str,
+    /// Kafka Connect class name (the Sluice name for plugins Kafka Connect does not have).
+    pub class: &'static str,
+    pub factory: T,
+}
+
+impl<T> Plugin<T> {
+    const fn new(name: &'static str, class: &'static str, factory: T) -> Self {
+        Plugin {
+            name,
+            class,
+            factory,
+        }
+    }
+
+    /// Matches the Sluice name (any case), the full class name, the simple class name, or the
+    /// simple class name without its `Connector` suffix, as Kafka Connect resolves aliases.
+    pub fn matches(&self, query: &str) -> bool {
+        let query = query.trim();
+        let simple = self.class.rsplit('.').next().unwrap_or(self.class);
+        self.name.eq_ignore_ascii_case(query)
+            || self.class == query
+            || simple == query
+            || simple.strip_suffix("Connector") == Some(query)
+    }
+}
+
+impl<T> std::fmt::Debug for Plugin<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.name, self.class)
+    }
+}
+
+/// Every plugin this build of Sluice ships.
+#[derive(Debug)]
+pub struct Registry {
+    pub connectors: Vec<Plugin<ConnectorFactory>>,
+    pub transforms: Vec<Plugin<TransformPlugin>>,
+    pub converters: Vec<Plugin<ConverterPlugin>>,
+}
+
+impl Registry {
+    /// The built-in plugins.
+    pub fn builtin() -> Self {
+        use ConnectorFactory::{Sink, Source};
+        Registry {
+            connectors: vec![
+                Plugin::new(
+                    "datagen",
+                    "datagen",
+                    Source(sluice_connector_datagen::source),
+                ),
+                Plugin::new(
+                    "file-source",
+                    "org.apache.kafka.connect.file.FileStreamSourceConnector",
+                    Source(sluice_connector_file::source),
+                ),
+                Plugin::new(
+                    "file-sink",
+                    "org.apache.kafka.connect.file.FileStreamSinkConnector",
+                    Sink(sluice_connector_file::sink),
+                ),
+                Plugin::new(
+                    "kafka-sink",
+                    "kafka-sink",
+                    Sink(sluice_connector_kafka::sink),
+                ),
+            ],
+            transforms: vec![
+                Plugin::new(
+                    "insert-field-key",
+                    "org.apache.kafka.connect.transforms.InsertField$Key",
+                    sluice_transforms::insert_field::KEY_PLUGIN,
+                ),
+                Plugin::new(
+                    "insert-field-value",
+                    "org.apache.kafka.connect.transforms.InsertField$Value",
+                    sluice_transforms::insert_field::VALUE_PLUGIN,
+                ),
+                Plugin::new(
+                    "regex-router",
+                    "org.apache.kafka.connect.transforms.RegexRouter",
+                    sluice_transforms::regex_router::PLUGIN,
+                ),
+            ],
+            converters: vec![
+                Plugin::new(
+                    "json",
+                    "org.apache.kafka.connect.json.JsonConverter",
+                    converters::json::PLUGIN,
+                ),
+                Plugin::new(
+                    "string",
+                    "org.apache.kafka.connect.storage.StringConverter",
+                    converters::string::PLUGIN,
+                ),
+                Plugin::new(
+                    "bytearray",
+                    "org.apache.kafka.connect.converters.ByteArrayConverter",
+                    converters::bytearray::PLUGIN,
+                ),
+            ],
+        }
+    }
+
+    pub fn connector(&self, query: &str) -> Result<&Plugin<ConnectorFactory>, String> {
+        find(&self.connectors, query, "connector")
+    }
+
+    pub fn transform(&self, query: &str) -> Result<&Plugin<TransformPlugin>, String> {
+        find(&self.transforms, query, "transform")
+    }
+
+    pub fn converter(&self, query: &str) -> Result<&Plugin<ConverterPlugin>, String> {
+        find(&self.converters, query, "converter")
+    }
+}
+
+/// Finds a plugin; the error lists the known ones so a typo is easy to fix.
+fn find<'a, T>(plugins: &'a [Plugin<T>], query: &str, kind: &str) -> Result<&'a Plugin<T>, String> {
+    plugins.iter().find(|p| p.matches(query)).ok_or_else(|| {
+        let known: Vec<String> = plugins
+            .iter()
+            .map(|p| {
+                if p.name == p.class {
+                    p.name.to_string()
+                } else {
+                    format!("{} ({})", p.name, p.class)
+                }
+            })
+            .collect();
+        format!(
+            "unknown {kind} class '{query}'; known: {}",
+            known.join(", ")
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_kafka_connect_aliases() {
+        let registry = Registry::builtin();
+        for query in [
+            "file-sink",
+            "org.apache.kafka.connect.file.FileStreamSinkConnector",
+            "FileStreamSinkConnector",
+            "FileStreamSink",
+        ] {
+            assert_eq!(
+                registry.connector(query).map(|p| p.name),
+                Ok("file-sink"),
+                "{query}"
+            );
+        }
+        assert_eq!(
+            registry.transform("InsertField$Value").map(|p| p.name),
+            Ok("insert-field-value")
+        );
+        assert_eq!(
+            registry.converter("JsonConverter").map(|p| p.name),
+            Ok("json")
+        );
+    }
+
+    #[test]
+    fn unknown_class_lists_known_ones() {
+        let err = Registry::builtin().connector("Nope").unwrap_err();
+        assert!(
+            err.starts_with("unknown connector class 'Nope'; known: datagen, file-source ("),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,110 @@
+//! Key, value and header conversion between Connect records and Kafka messages.
+
+use rdkafka::Message;
+use rdkafka::message::{BorrowedMessage, Header as KafkaHeader, Headers, OwnedHeaders};
+use sluice_api::{ConnectError, ConnectResult, Converter, Header, Record, Value};
+
+use crate::config::ConverterSpec;
+
+/// The key and value converters of one task.
+pub struct RecordConverter {
+    key: Box<dyn Converter>,
+    value: Box<dyn Converter>,
+}
+
+/// A record in Kafka's terms, ready to produce.
+pub struct KafkaRecord {
+    pub topic: String,
+    pub partition: Option<i32>,
+    pub key: Option<Vec<u8>>,
+    pub value: Option<Vec<u8>>,
+    pub timestamp: Option<i64>,
+    pub headers: Option<OwnedHeaders>,
+}
+
+impl RecordConverter {
+    pub fn build(key: &ConverterSpec, value: &ConverterSpec) -> ConnectResult<Self> {
+        Ok(RecordConverter {
+            key: (key.plugin.create)(&key.props, true)?,
+            value: (value.plugin.create)(&value.props, false)?,
+        })
+    }
+
+    /// Serializes a record for the producer.
+    pub fn to_kafka(&self, record: Record) -> ConnectResult<KafkaRecord> {
+        let key =
+            self.key
+                .from_connect(&record.topic, record.key_schema.as_deref(), &record.key)?;
+        let value = self.value.from_connect(
+            &record.topic,
+            record.value_schema.as_deref(),
+            &record.value,
+        )?;
+        let headers = if record.headers.is_empty() {
+            None
+        } else {
+            let mut out = OwnedHeaders::new_with_capacity(record.headers.len());
+            for header in &record.headers {
+                let bytes = header_bytes(&header.value)?;
+                out = out.insert(KafkaHeader {
+                    key: &header.key,
+                    value: bytes.as_deref(),
+                });
+            }
+            Some(out)
+        };
+        Ok(KafkaRecord {
+            topic: record.topic,
+            partition: record.partition,
+            key,
+            value,
+            timestamp: record.timestamp,
+            headers,
+        })
+    }
+
+    /// Deserializes a consumed message into a sink record.
+    pub fn from_kafka(&self, message: &BorrowedMessage<'_>) -> ConnectResult<Record> {
+        let topic = message.topic();
+        let (key_schema, key) = self.key.to_connect(topic, message.key())?;
+        let (value_schema, value) = self.value.to_connect(topic, message.payload())?;
+        let mut record = Record::new(topic)
+            .with_key(key_schema, key)
+            .with_value(value_schema, value);
+        record.partition = Some(message.partition());
+        record.kafka_offset = Some(message.offset());
+        record.timestamp = message.timestamp().to_millis();
+        if let Some(headers) = message.headers() {
+            record.headers = headers
+                .iter()
+                .map(|h| Header {
+                    key: h.key.to_string(),
+                    schema: None,
+                    value: match h.value {
+                        None => Value::Null,
+                        Some(bytes) => match std::str::from_utf8(bytes) {
+                            Ok(text) => Value::String(text.to_string()),
+                            Err(_) => Value::Bytes(bytes.to_vec()),
+                        },
+                    },
+                })
+                .collect();
+        }
+        Ok(record)
+    }
+}
+
+/// Header values travel as text (or raw bytes), like Kafka Connect's SimpleHeaderConverter.
+fn header_bytes(value: &Value) -> ConnectResult<Option<Vec<u8>>> {
+    Ok(match value {
+        Value::Null => None,
+        Value::String(s) => Some(s.clone().into_bytes()),
+        Value::Bytes(b) => Some(b.clone()),
+        other => Some(
+            sluice_api::json::to_serde(None, other)
+                .map_err(|e| ConnectError::data(format!("header value cannot be serialized: {e}")))?
+                .to_string()
+                .into_bytes(),
+        ),
+    })
+}

@@ -1,0 +1,239 @@
+//! The sink task loop: consume (group `connect-<connector>`) → convert → transforms → `put`,
+//! then `flush` every `offset.flush.interval.ms` and commit consumer offsets only after the
+//! flush succeeded, so a crash replays and never loses.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::FutureExt;
+use rdkafka::consumer::{
+    BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer,
+};
+use rdkafka::{ClientContext, Message, Offset, TopicPartitionList};
+use sluice_api::{
+    ConnectError, ConnectResult, PartitionOffsets, Props, Record, SinkTask, SinkTaskContext,
+    TopicPartition,
+};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::convert::RecordConverter;
+use super::retry::Backoff;
+use super::status::TaskId;
+use super::transforms::TransformChain;
+use crate::config::SinkTopics;
+
+/// Partition changes seen by the consumer's rebalance callbacks, handled by the loop.
+#[derive(Default)]
+pub struct RebalanceEvents {
+    assigned: Mutex<Vec<TopicPartition>>,
+    revoked: Mutex<Vec<TopicPartition>>,
+}
+
+/// Consumer context that records rebalances for the task loop.
+#[derive(Default, Clone)]
+pub struct SinkConsumerContext {
+    events: Arc<RebalanceEvents>,
+}
+
+impl ClientContext for SinkConsumerContext {}
+
+impl ConsumerContext for SinkConsumerContext {
+    fn pre_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Revoke(list) = rebalance {
+            push_all(&self.events.revoked, list);
+        }
+    }
+
+    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Assign(list) = rebalance {
+            push_all(&self.events.assigned, list);
+        }
+    }
+}
+
+fn push_all(target: &Mutex<Vec<TopicPartition>>, list: &TopicPartitionList) {
+    if let Ok(mut target) = target.lock() {
+        target.extend(
+            list.elements()
+                .iter()
+                .map(|e| TopicPartition::new(e.topic(), e.partition())),
+        );
+    }
+}
+
+fn take(source: &Mutex<Vec<TopicPartition>>) -> Vec<TopicPartition> {
+    source
+        .lock()
+        .map(|mut v| std::mem::take(&mut *v))
+        .unwrap_or_default()
+}
+
+/// Counters reported when the task stops.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SinkStats {
+    pub consumed: u64,
+    pub put: u64,
+    pub dropped: u64,
+    pub offset_commits: u64,
+}
+
+pub struct SinkTaskLoop {
+    pub id: TaskId,
+    pub config: Props,
+    pub task: Box<dyn SinkTask>,
+    pub transforms: TransformChain,
+    pub converter: RecordConverter,
+    pub consumer: StreamConsumer<SinkConsumerContext>,
+    pub topics: SinkTopics,
+    pub batch_size: usize,
+    pub flush_interval: Duration,
+    pub cancel: CancellationToken,
+}
+
+impl SinkTaskLoop {
+    pub fn consumer_context() -> SinkConsumerContext {
+        SinkConsumerContext::default()
+    }
+
+    pub async fn run(mut self) -> ConnectResult<SinkStats> {
+        let topics: Vec<String> = match &self.topics {
+            SinkTopics::List(topics) => topics.clone(),
+            // librdkafka treats a subscription starting with `^` as a regex.
+            SinkTopics::Regex(regex) if regex.starts_with('^') => vec![regex.clone()],
+            SinkTopics::Regex(regex) => vec![format!("^{regex}")],
+        };
+        let names: Vec<&str> = topics.iter().map(String::as_str).collect();
+        self.consumer
+            .subscribe(&names)
+            .map_err(|e| ConnectError::fatal(format!("cannot subscribe to {topics:?}: {e}")))?;
+        let ctx = SinkTaskContext {
+            connector: self.id.connector.clone(),
+            task_id: self.id.task,
+            config: self.config.clone(),
+        };
+        self.task.start(ctx).await?;
+        let mut stats = SinkStats::default();
+        let mut pending = PartitionOffsets::new();
+        let result = self.consume_loop(&mut pending, &mut stats).await;
+        // Commit what was written unless the task failed mid-batch.
+        let committed = match &result {
+            Ok(()) => self.flush_and_commit(&mut pending, &mut stats).await,
+            Err(_) => Ok(()),
+        };
+        let stopped = self.task.stop().await;
+        self.consumer.unsubscribe();
+        tracing::info!(task = %self.id, stats = ?stats, "sink task stopped");
+        result.and(committed).and(stopped).map(|_| stats)
+    }
+
+    async fn consume_loop(
+        &mut self,
+        pending: &mut PartitionOffsets,
+        stats: &mut SinkStats,
+    ) -> ConnectResult<()> {
+        let mut next_flush = Instant::now() + self.flush_interval;
+        loop {
+            let first = tokio::select! {
+                biased;
+                _ = self.cancel.cancelled() => return Ok(()),
+                _ = tokio::time::sleep_until(next_flush) => None,
+                message = self.consumer.recv() => Some(message),
+            };
+            if let Some(message) = first {
+                let mut batch = Vec::with_capacity(self.batch_size);
+                let mut next = Some(message);
+                while let Some(message) = next {
+                    let message = message.map_err(|e| {
+                        ConnectError::retriable(format!("consumer error: {e}")).caused_by(e)
+                    })?;
+                    stats.consumed += 1;
+                    pending.insert(
+                        TopicPartition::new(message.topic(), message.partition()),
+                        message.offset() + 1,
+                    );
+                    match self
+                        .transforms
+                        .apply(self.converter.from_kafka(&message)?)?
+                    {
+                        Some(record) => batch.push(record),
+                        None => stats.dropped += 1,
+                    }
+                    next = if batch.len() < self.batch_size {
+                        self.consumer.recv().now_or_never()
+                    } else {
+                        None
+                    };
+                }
+                self.put(&batch).await?;
+                stats.put += batch.len() as u64;
+            }
+            self.handle_rebalance(pending).await?;
+            if Instant::now() >= next_flush {
+                self.flush_and_commit(pending, stats).await?;
+                next_flush = Instant::now() + self.flush_interval;
+            }
+        }
+    }
+
+    /// Delivers the batch, again and again after retriable errors, as Kafka Connect does.
+    async fn put(&mut self, batch: &[Record]) -> ConnectResult<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let mut backoff = Backoff::default();
+        loop {
+            match self.task.put(batch).await {
+                Ok(()) => return Ok(()),
+                Err(err) if err.is_retriable() => {
+                    tracing::warn!(task = %self.id, error = %err.trace(), "put failed, retrying");
+                    if backoff.wait(&self.cancel).await.is_err() {
+                        return Err(err);
+                    }
+                }
+                Err(err) => return Err(err),
+            }
+        }
+    }
+
+    async fn flush_and_commit(
+        &mut self,
+        pending: &mut PartitionOffsets,
+        stats: &mut SinkStats,
+    ) -> ConnectResult<()> {
+        if pending.is_empty() {
+            return Ok(());
+        }
+        self.task.flush(pending).await?;
+        let mut list = TopicPartitionList::new();
+        for (tp, offset) in pending.iter() {
+            list.add_partition_offset(&tp.topic, tp.partition, Offset::Offset(*offset))
+                .map_err(|e| ConnectError::fatal(format!("invalid offset for {tp:?}: {e}")))?;
+        }
+        let consumer = &self.consumer;
+        tokio::task::block_in_place(|| consumer.commit(&list, CommitMode::Sync)).map_err(|e| {
+            ConnectError::retriable(format!("cannot commit consumer offsets: {e}")).caused_by(e)
+        })?;
+        pending.clear();
+        stats.offset_commits += 1;
+        Ok(())
+    }
+
+    /// Opens newly assigned partitions; forgets positions of revoked ones, whose new owner
+    /// resumes from the last commit (replaying, never skipping).
+    async fn handle_rebalance(&mut self, pending: &mut PartitionOffsets) -> ConnectResult<()> {
+        let context = self.consumer.context().clone();
+        let revoked = take(&context.events.revoked);
+        if !revoked.is_empty() {
+            for tp in &revoked {
+                pending.remove(tp);
+            }
+            self.task.close(&revoked).await?;
+        }
+        let assigned = take(&context.events.assigned);
+        if !assigned.is_empty() {
+            self.task.open(&assigned).await?;
+        }
+        Ok(())
+    }
+}
