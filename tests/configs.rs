@@ -74,3 +74,30 @@ fn invalid_fixtures_yield_their_pinned_messages() {
         assert_eq!(actual, expected.trim_end(), "{}", fixture.display());
     }
 }
+
+#[test]
+fn standalone_refuses_invalid_configs_with_every_problem() {
+    let root = repo_root();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .current_dir(&root)
+        .args([
+            "standalone",
+            "configs/worker.yaml",
+            "configs/invalid/error-many-problems.yaml",
+        ])
+        .args(["configs/invalid/error-unknown-class.yaml"])
+        .output()
+        .expect("run sluice");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.starts_with("invalid configuration, nothing was started:"),
+        "{stderr}"
+    );
+    for file in ["error-many-problems", "error-unknown-class"] {
+        let expected =
+            std::fs::read_to_string(root.join(format!("configs/invalid/{file}.expected")))
+                .expect("expected");
+        assert!(stderr.contains(expected.trim_end()), "{stderr}");
+    }
+}

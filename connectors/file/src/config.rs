@@ -86,13 +86,7 @@ impl FileSinkConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn props(pairs: &[(&str, &str)]) -> Props {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use sluice_api::config::props;
 
     #[test]
     fn source_defaults_and_errors() {

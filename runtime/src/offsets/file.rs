@@ -1,7 +1,6 @@
 //! Offsets in a local JSON file: the standalone default. Every commit rewrites the file
 //! atomically (write, fsync, rename), so a crash leaves either the old or the new offsets.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use async_trait::async_trait;
@@ -9,13 +8,12 @@ use serde_json::{Value as Json, json};
 use sluice_api::{ConnectError, ConnectResult, OffsetMap, OffsetSnapshot};
 use tokio::sync::Mutex;
 
-use super::{OffsetStore, offset_key, parse_offset_key};
+use super::{OffsetStore, OffsetTable, parse_offset_key};
 
 /// Offsets of every connector, kept in memory and mirrored to `path`.
 pub struct FileOffsetStore {
     path: PathBuf,
-    /// Key text → (key, value), so a partition committed again replaces its entry.
-    entries: Mutex<BTreeMap<String, (Json, Json)>>,
+    table: Mutex<OffsetTable>,
 }
 
 impl FileOffsetStore {
@@ -23,7 +21,7 @@ impl FileOffsetStore {
         let io_err = |e: std::io::Error| {
             ConnectError::fatal(format!("cannot read offsets file {}: {e}", path.display()))
         };
-        let mut entries = BTreeMap::new();
+        let mut table = OffsetTable::default();
         match tokio::fs::read(&path).await {
             Ok(bytes) => {
                 let doc: Json = serde_json::from_slice(&bytes).map_err(|e| {
@@ -35,7 +33,7 @@ impl FileOffsetStore {
                 for entry in doc["offsets"].as_array().into_iter().flatten() {
                     let key = entry["key"].clone();
                     parse_offset_key(&key)?;
-                    entries.insert(key.to_string(), (key, entry["value"].clone()));
+                    table.put(key, entry["value"].clone());
                 }
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -43,13 +41,13 @@ impl FileOffsetStore {
         }
         Ok(FileOffsetStore {
             path,
-            entries: Mutex::new(entries),
+            table: Mutex::new(table),
         })
     }
 
-    async fn persist(&self, entries: &BTreeMap<String, (Json, Json)>) -> std::io::Result<()> {
-        let offsets: Vec<Json> = entries
-            .values()
+    async fn persist(&self, table: &OffsetTable) -> std::io::Result<()> {
+        let offsets: Vec<Json> = table
+            .entries()
             .map(|(k, v)| json!({"key": k, "value": v}))
             .collect();
         let text = serde_json::to_vec_pretty(&json!({"version": 1, "offsets": offsets}))?;
@@ -77,15 +75,7 @@ impl FileOffsetStore {
 #[async_trait]
 impl OffsetStore for FileOffsetStore {
     async fn load(&self, connector: &str) -> ConnectResult<OffsetSnapshot> {
-        let entries = self.entries.lock().await;
-        let mut found = Vec::new();
-        for (key, value) in entries.values() {
-            let (name, partition) = parse_offset_key(key)?;
-            if let (true, Json::Object(offset)) = (name == connector, value) {
-                found.push((partition, offset.clone()));
-            }
-        }
-        Ok(OffsetSnapshot::new(found))
+        self.table.lock().await.snapshot(connector)
     }
 
     async fn commit(
@@ -93,11 +83,10 @@ impl OffsetStore for FileOffsetStore {
         connector: &str,
         offsets: &[(OffsetMap, OffsetMap)],
     ) -> ConnectResult<()> {
-        let mut entries = self.entries.lock().await;
-        let mut next = entries.clone();
-        for (partition, offset) in offsets {
-            let key = offset_key(connector, partition);
-            next.insert(key.to_string(), (key, Json::Object(offset.clone())));
+        let mut table = self.table.lock().await;
+        let mut next = table.clone();
+        for (key, value) in OffsetTable::updates(connector, offsets) {
+            next.put(key, value);
         }
         self.persist(&next).await.map_err(|e| {
             ConnectError::retriable(format!(
@@ -105,7 +94,7 @@ impl OffsetStore for FileOffsetStore {
                 self.path.display()
             ))
         })?;
-        *entries = next;
+        *table = next;
         Ok(())
     }
 }

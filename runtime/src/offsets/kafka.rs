@@ -2,7 +2,7 @@
 //! The topic is read to its end once at start; commits are produced and acknowledged by all
 //! in-sync replicas before `commit` returns.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
@@ -16,8 +16,11 @@ use serde_json::Value as Json;
 use sluice_api::{ConnectError, ConnectResult, OffsetMap, OffsetSnapshot};
 use tokio::sync::Mutex;
 
-use super::{OffsetStore, offset_key, parse_offset_key};
+use super::{OffsetStore, OffsetTable, parse_offset_key};
 use crate::config::{OffsetStorage, WorkerConfig};
+
+/// A record's key and value bytes (`None` for a tombstone).
+type RawRecord = (Vec<u8>, Option<Vec<u8>>);
 
 const READ_TIMEOUT: Duration = Duration::from_secs(60);
 const SEND_TIMEOUT: Duration = Duration::from_secs(30);
@@ -25,8 +28,8 @@ const SEND_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct KafkaOffsetStore {
     topic: String,
     producer: FutureProducer,
-    /// Key text → (key, value), the topic's latest state.
-    entries: Mutex<BTreeMap<String, (Json, Json)>>,
+    /// The topic's latest state.
+    table: Mutex<OffsetTable>,
 }
 
 impl KafkaOffsetStore {
@@ -59,18 +62,17 @@ impl KafkaOffsetStore {
         let records = tokio::task::spawn_blocking(move || read_to_end(&reader, &topic))
             .await
             .map_err(|e| ConnectError::fatal(format!("offset reader panicked: {e}")))??;
-        let mut entries = BTreeMap::new();
+        let mut table = OffsetTable::default();
         for (key, value) in records {
             let Ok(key) = serde_json::from_slice::<Json>(&key) else {
                 continue;
             };
-            if parse_offset_key(&key).is_err() {
-                continue;
+            if parse_offset_key(&key).is_ok() {
+                let value = value
+                    .and_then(|v| serde_json::from_slice::<Json>(&v).ok())
+                    .unwrap_or(Json::Null);
+                table.put(key, value);
             }
-            match value.and_then(|v| serde_json::from_slice::<Json>(&v).ok()) {
-                Some(value) => entries.insert(key.to_string(), (key, value)),
-                None => entries.remove(&key.to_string()),
-            };
         }
 
         // murmur2 keeps each key on the partition Kafka Connect's Java producer would choose.
@@ -84,7 +86,7 @@ impl KafkaOffsetStore {
         Ok(KafkaOffsetStore {
             topic: name.clone(),
             producer,
-            entries: Mutex::new(entries),
+            table: Mutex::new(table),
         })
     }
 }
@@ -92,15 +94,7 @@ impl KafkaOffsetStore {
 #[async_trait]
 impl OffsetStore for KafkaOffsetStore {
     async fn load(&self, connector: &str) -> ConnectResult<OffsetSnapshot> {
-        let entries = self.entries.lock().await;
-        let mut found = Vec::new();
-        for (key, value) in entries.values() {
-            let (name, partition) = parse_offset_key(key)?;
-            if let (true, Json::Object(offset)) = (name == connector, value) {
-                found.push((partition, offset.clone()));
-            }
-        }
-        Ok(OffsetSnapshot::new(found))
+        self.table.lock().await.snapshot(connector)
     }
 
     async fn commit(
@@ -108,12 +102,9 @@ impl OffsetStore for KafkaOffsetStore {
         connector: &str,
         offsets: &[(OffsetMap, OffsetMap)],
     ) -> ConnectResult<()> {
-        let mut entries = self.entries.lock().await;
-        let pending: Vec<(Json, Json)> = offsets
-            .iter()
-            .map(|(p, o)| (offset_key(connector, p), Json::Object(o.clone())))
-            .collect();
-        let sends = pending.iter().map(|(key, value)| {
+        let mut table = self.table.lock().await;
+        let updates = OffsetTable::updates(connector, offsets);
+        let sends = updates.iter().map(|(key, value)| {
             let (key, value) = (key.to_string(), value.to_string());
             async move {
                 let record = FutureRecord::to(&self.topic).key(&key).payload(&value);
@@ -132,8 +123,8 @@ impl OffsetStore for KafkaOffsetStore {
                 ))
             })?;
         }
-        for (key, value) in pending {
-            entries.insert(key.to_string(), (key, value));
+        for (key, value) in updates {
+            table.put(key, value);
         }
         Ok(())
     }
@@ -172,7 +163,7 @@ async fn create_topic(
 
 /// Reads every record of `topic` up to the end each partition had when reading began. The end
 /// is taken from fetch responses (partition EOF), which brokers report exactly.
-fn read_to_end(cfg: &ClientConfig, topic: &str) -> ConnectResult<Vec<(Vec<u8>, Option<Vec<u8>>)>> {
+fn read_to_end(cfg: &ClientConfig, topic: &str) -> ConnectResult<Vec<RawRecord>> {
     let consumer: BaseConsumer = cfg
         .create()
         .map_err(|e| kafka_error("cannot create offset reader", e))?;

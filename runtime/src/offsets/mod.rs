@@ -36,6 +36,48 @@ pub async fn open(worker: &WorkerConfig) -> ConnectResult<Arc<dyn OffsetStore>> 
     })
 }
 
+/// Offsets by key text, as both stores keep them in memory: the latest value of every key.
+#[derive(Debug, Default, Clone)]
+pub struct OffsetTable {
+    entries: std::collections::BTreeMap<String, (Json, Json)>,
+}
+
+impl OffsetTable {
+    /// Records `value` as the latest for `key`; a null value (a tombstone) removes the key.
+    pub fn put(&mut self, key: Json, value: Json) {
+        if value.is_null() {
+            self.entries.remove(&key.to_string());
+        } else {
+            self.entries.insert(key.to_string(), (key, value));
+        }
+    }
+
+    /// Every (key, value) pair, in key order.
+    pub fn entries(&self) -> impl Iterator<Item = &(Json, Json)> {
+        self.entries.values()
+    }
+
+    /// The committed offsets of one connector.
+    pub fn snapshot(&self, connector: &str) -> ConnectResult<OffsetSnapshot> {
+        let mut found = Vec::new();
+        for (key, value) in self.entries.values() {
+            let (name, partition) = parse_offset_key(key)?;
+            if let (true, Json::Object(offset)) = (name == connector, value) {
+                found.push((partition, offset.clone()));
+            }
+        }
+        Ok(OffsetSnapshot::new(found))
+    }
+
+    /// The entries that committing `offsets` for `connector` writes.
+    pub fn updates(connector: &str, offsets: &[(OffsetMap, OffsetMap)]) -> Vec<(Json, Json)> {
+        offsets
+            .iter()
+            .map(|(p, o)| (offset_key(connector, p), Json::Object(o.clone())))
+            .collect()
+    }
+}
+
 /// The offset-topic key of a source partition: `["<connector>",{partition}]`.
 pub fn offset_key(connector: &str, partition: &OffsetMap) -> Json {
     Json::Array(vec![

@@ -144,9 +144,14 @@ impl SinkTaskLoop {
                 let mut batch = Vec::with_capacity(self.batch_size);
                 let mut next = Some(message);
                 while let Some(message) = next {
-                    let message = message.map_err(|e| {
-                        ConnectError::retriable(format!("consumer error: {e}")).caused_by(e)
-                    })?;
+                    // librdkafka reports transient broker trouble as errors and recovers by itself.
+                    let message = match message {
+                        Ok(message) => message,
+                        Err(err) => {
+                            tracing::warn!(task = %self.id, error = %err, "consumer error");
+                            break;
+                        }
+                    };
                     stats.consumed += 1;
                     pending.insert(
                         TopicPartition::new(message.topic(), message.partition()),
@@ -170,7 +175,13 @@ impl SinkTaskLoop {
             }
             self.handle_rebalance(pending).await?;
             if Instant::now() >= next_flush {
-                self.flush_and_commit(pending, stats).await?;
+                match self.flush_and_commit(pending, stats).await {
+                    Err(err) if err.is_retriable() => {
+                        // Offsets stay pending; the next interval flushes and commits them again.
+                        tracing::warn!(task = %self.id, error = %err.trace(), "flush or commit failed; will retry");
+                    }
+                    other => other?,
+                }
                 next_flush = Instant::now() + self.flush_interval;
             }
         }

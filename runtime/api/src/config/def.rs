@@ -280,13 +280,7 @@ fn parse_value(ty: ConfigType, raw: &str) -> Result<ConfigValue, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn props(pairs: &[(&str, &str)]) -> Props {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::config::props;
 
     fn def() -> ConfigDef {
         ConfigDef::new()

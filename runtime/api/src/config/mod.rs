@@ -12,6 +12,14 @@ pub use parsed::{ConfigValue, ParsedConfig};
 /// A flat `key → value` map, the form every Kafka Connect config takes.
 pub type Props = BTreeMap<String, String>;
 
+/// Builds props from literal pairs, for configs written in code and tests.
+pub fn props(pairs: &[(&str, &str)]) -> Props {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
 /// One problem with one key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigIssue {

@@ -1,0 +1,438 @@
+//! What every pipeline shares: unique names, topics, measured child processes, output
+//! counters (file lines, topic records) and the result table.
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
+
+/// Errors are messages for the user; the bench prints them and exits non-zero.
+pub type BenchResult<T> = Result<T, String>;
+
+/// Settings every pipeline takes.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub records: u64,
+    pub bootstrap: String,
+    pub sluice: PathBuf,
+    pub partitions: i32,
+    pub timeout: Duration,
+    pub keep: bool,
+}
+
+/// A name no other run uses: topics, groups and connectors are fresh every time.
+pub fn unique(prefix: &str) -> String {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!(
+        "{prefix}-{}-{}",
+        std::process::id(),
+        nanos % 1_000_000_000_000
+    )
+}
+
+/// Creates fresh topics (replication factor 1: a single local broker).
+pub fn create_topics(bootstrap: &str, names: &[&str], partitions: i32) -> BenchResult<()> {
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .create()
+        .map_err(|e| format!("cannot create an admin client for {bootstrap}: {e}"))?;
+    let topics: Vec<NewTopic<'_>> = names
+        .iter()
+        .map(|name| NewTopic::new(name, partitions, TopicReplication::Fixed(1)))
+        .collect();
+    let opts = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));
+    let results = futures::executor::block_on(admin.create_topics(&topics, &opts))
+        .map_err(|e| format!("cannot create topics {names:?} on {bootstrap} (is the broker up? scripts/services up): {e}"))?;
+    for result in results {
+        if let Err((topic, code)) = result {
+            return Err(format!("cannot create topic {topic}: {code}"));
+        }
+    }
+    Ok(())
+}
+
+/// Client settings of every producer the bench and the raw baselines use: the same delivery
+/// guarantees as Sluice's producers (acks=all, idempotence, linger.ms=5, no compression).
+pub fn producer_config(bootstrap: &str) -> ClientConfig {
+    let mut cfg = ClientConfig::new();
+    cfg.set("bootstrap.servers", bootstrap)
+        .set("acks", "all")
+        .set("enable.idempotence", "true")
+        .set("linger.ms", "5")
+        .set("compression.type", "none");
+    cfg
+}
+
+/// Peak resident set size (VmHWM) of a live process, in KiB.
+pub fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// A process under measurement: the clock starts right before it is spawned.
+pub struct Measured {
+    pub name: String,
+    child: Child,
+    /// Kept open: a raw baseline exits when its stdin closes, so it never outlives the bench.
+    _stdin: Option<ChildStdin>,
+    pub started: Instant,
+    pub log: PathBuf,
+}
+
+impl Measured {
+    /// Spawns `command` with stderr (and stdout) appended to `log`.
+    pub fn spawn(name: &str, mut command: Command, log: &Path) -> BenchResult<Measured> {
+        let out = File::create(log).map_err(|e| format!("cannot create {}: {e}", log.display()))?;
+        let err = out.try_clone().map_err(|e| e.to_string())?;
+        command.stdin(Stdio::piped()).stdout(out).stderr(err);
+        let started = Instant::now();
+        let mut child = command
+            .spawn()
+            .map_err(|e| format!("cannot start {name}: {e}"))?;
+        let stdin = child.stdin.take();
+        Ok(Measured {
+            name: name.to_string(),
+            child,
+            _stdin: stdin,
+            started,
+            log: log.to_path_buf(),
+        })
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Polls `progress` (records done so far) until it reaches `target`; fails if the process
+    /// exits first or `timeout` passes. Returns when the first output appeared and when all did.
+    pub fn wait_until(
+        &mut self,
+        target: u64,
+        timeout: Duration,
+        what: &str,
+        mut progress: impl FnMut() -> u64,
+    ) -> BenchResult<(Duration, Duration)> {
+        let mut first = None;
+        let mut last_report = Instant::now();
+        loop {
+            let done = progress();
+            let elapsed = self.started.elapsed();
+            if done > 0 && first.is_none() {
+                first = Some(elapsed);
+            }
+            if done >= target {
+                return Ok((first.unwrap_or(elapsed), elapsed));
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Err(format!(
+                    "{} exited ({status}) after {done} of {target} {what}; last lines of {}:\n{}",
+                    self.name,
+                    self.log.display(),
+                    tail(&self.log, 30)
+                ));
+            }
+            if elapsed > timeout {
+                return Err(format!(
+                    "timed out after {timeout:?} with {done} of {target} {what} from {}; last lines of {}:\n{}",
+                    self.name,
+                    self.log.display(),
+                    tail(&self.log, 30)
+                ));
+            }
+            if last_report.elapsed() > Duration::from_secs(10) {
+                eprintln!(
+                    "  … {}: {done} of {target} {what} after {:.1} s",
+                    self.name,
+                    elapsed.as_secs_f64()
+                );
+                last_report = Instant::now();
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// SIGTERM, then waits up to 30 s (SIGKILL after that). Returns the exit status and how
+    /// long the shutdown took.
+    pub fn terminate(mut self) -> (Option<ExitStatus>, Duration) {
+        let asked = Instant::now();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        while asked.elapsed() < Duration::from_secs(30) {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return (Some(status), asked.elapsed());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        (None, asked.elapsed())
+    }
+}
+
+impl Drop for Measured {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// The last `n` lines of a log file.
+pub fn tail(path: &Path, n: usize) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+/// Counts the lines of a file that is being appended to, reading only what is new.
+pub struct LineCounter {
+    path: PathBuf,
+    file: Option<File>,
+    buf: Vec<u8>,
+    pub lines: u64,
+    pub bytes: u64,
+}
+
+impl LineCounter {
+    pub fn new(path: &Path) -> Self {
+        LineCounter {
+            path: path.to_path_buf(),
+            file: None,
+            buf: vec![0; 1 << 16],
+            lines: 0,
+            bytes: 0,
+        }
+    }
+
+    /// Reads what was appended since the last call; returns the line count.
+    pub fn poll(&mut self) -> u64 {
+        if self.file.is_none() {
+            self.file = File::open(&self.path).ok();
+        }
+        if let Some(file) = self.file.as_mut() {
+            while let Ok(n) = file.read(&mut self.buf) {
+                if n == 0 {
+                    break;
+                }
+                self.bytes += n as u64;
+                self.lines += self.buf[..n].iter().filter(|b| **b == b'\n').count() as u64;
+            }
+        }
+        self.lines
+    }
+}
+
+/// Counts the records of a topic by consuming it from the beginning on a background thread
+/// (the broker's end offsets are not to be trusted here, see README).
+pub struct TopicCounter {
+    records: Arc<AtomicU64>,
+    bytes: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<BenchResult<()>>>,
+}
+
+impl TopicCounter {
+    /// Starts counting `topic` (which must exist) until `target` records were seen.
+    pub fn start(
+        bootstrap: &str,
+        topic: &str,
+        partitions: i32,
+        target: u64,
+    ) -> BenchResult<TopicCounter> {
+        let consumer: BaseConsumer = ClientConfig::new()
+            .set("bootstrap.servers", bootstrap)
+            .set("group.id", unique("sluice-bench-counter"))
+            .set("enable.auto.commit", "false")
+            .set("enable.partition.eof", "false")
+            .set("auto.offset.reset", "earliest")
+            .create()
+            .map_err(|e| format!("cannot create the counting consumer: {e}"))?;
+        let mut list = TopicPartitionList::new();
+        for partition in 0..partitions {
+            list.add_partition_offset(topic, partition, Offset::Beginning)
+                .map_err(|e| e.to_string())?;
+        }
+        consumer
+            .assign(&list)
+            .map_err(|e| format!("cannot assign {topic}: {e}"))?;
+        let records = Arc::new(AtomicU64::new(0));
+        let bytes = Arc::new(AtomicU64::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (r, b, s) = (records.clone(), bytes.clone(), stop.clone());
+        let topic = topic.to_string();
+        let thread = std::thread::spawn(move || {
+            while !s.load(Ordering::Relaxed) && r.load(Ordering::Relaxed) < target {
+                match consumer.poll(Duration::from_millis(100)) {
+                    Some(Ok(message)) => {
+                        let size = message.payload_len() + message.key().map_or(0, <[u8]>::len);
+                        b.fetch_add(size as u64, Ordering::Relaxed);
+                        r.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Some(Err(e)) => eprintln!("  counter on {topic}: {e}"),
+                    None => {}
+                }
+            }
+            Ok(())
+        });
+        Ok(TopicCounter {
+            records,
+            bytes,
+            stop,
+            thread: Some(thread),
+        })
+    }
+
+    pub fn records(&self) -> u64 {
+        self.records.load(Ordering::Relaxed)
+    }
+
+    pub fn bytes(&self) -> u64 {
+        self.bytes.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for TopicCounter {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// One measured run.
+#[derive(Debug, Clone)]
+pub struct RunResult {
+    pub pipeline: &'static str,
+    pub implementation: &'static str,
+    pub records: u64,
+    /// Bytes at the destination: file bytes, or key + value bytes of the destination records.
+    pub bytes: u64,
+    pub elapsed: Duration,
+    /// When the first record reached the destination (start-up, group join, first batch).
+    pub first_output: Duration,
+    pub peak_rss_kib: Option<u64>,
+}
+
+impl RunResult {
+    pub fn records_per_sec(&self) -> f64 {
+        self.records as f64 / self.elapsed.as_secs_f64()
+    }
+
+    pub fn mb_per_sec(&self) -> f64 {
+        self.bytes as f64 / 1e6 / self.elapsed.as_secs_f64()
+    }
+}
+
+pub const TABLE_HEADER: &str = "| pipeline | impl | records | seconds | records/s | MB/s | peak RSS (MiB) | first output (s) |\n|---|---|---:|---:|---:|---:|---:|---:|";
+
+/// A table row in Markdown, so that results paste into docs/benchmarks.md as they are.
+pub fn table_row(r: &RunResult) -> String {
+    let rss = r.peak_rss_kib.map_or_else(
+        || "?".to_string(),
+        |kib| format!("{:.1}", kib as f64 / 1024.0),
+    );
+    format!(
+        "| {} | {} | {} | {:.2} | {:.0} | {:.2} | {} | {:.2} |",
+        r.pipeline,
+        r.implementation,
+        r.records,
+        r.elapsed.as_secs_f64(),
+        r.records_per_sec(),
+        r.mb_per_sec(),
+        rss,
+        r.first_output.as_secs_f64()
+    )
+}
+
+/// Prints both runs of a pipeline and the Sluice/raw ratios.
+pub fn report(sluice: &RunResult, raw: &RunResult) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "\n{TABLE_HEADER}");
+    let _ = writeln!(out, "{}", table_row(sluice));
+    let _ = writeln!(out, "{}", table_row(raw));
+    let rss_ratio = match (sluice.peak_rss_kib, raw.peak_rss_kib) {
+        (Some(s), Some(r)) if r > 0 => format!("{:.2}x", s as f64 / r as f64),
+        _ => "?".to_string(),
+    };
+    let _ = writeln!(
+        out,
+        "\n{}: sluice/raw throughput {:.2}x (records/s), peak RSS {rss_ratio}\n",
+        sluice.pipeline,
+        sluice.records_per_sec() / raw.records_per_sec()
+    );
+}
+
+/// The worker file of a measured Sluice run: offsets in `dir`, schemaless JSON values.
+pub fn worker_yaml(settings: &Settings, dir: &Path) -> String {
+    format!(
+        "bootstrap.servers: {}\n\
+         key.converter: org.apache.kafka.connect.storage.StringConverter\n\
+         value.converter: org.apache.kafka.connect.json.JsonConverter\n\
+         value.converter.schemas.enable: false\n\
+         offset.storage.file.filename: {}\n\
+         offset.flush.interval.ms: 1000\n\
+         consumer.session.timeout.ms: 6000\n\
+         consumer.max.poll.interval.ms: 10000\n",
+        settings.bootstrap,
+        dir.join("connect.offsets.json").display()
+    )
+}
+
+/// Writes a file in the run directory.
+pub fn write(dir: &Path, name: &str, text: &str) -> BenchResult<PathBuf> {
+    let path = dir.join(name);
+    std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(path)
+}
+
+/// `sluice standalone <worker> <connectors…>`, logging at info.
+pub fn sluice_command(settings: &Settings, worker: &Path, connectors: &[PathBuf]) -> Command {
+    let mut command = Command::new(&settings.sluice);
+    command
+        .arg("standalone")
+        .arg(worker)
+        .args(connectors)
+        .env("RUST_LOG", "info");
+    command
+}
+
+/// This very binary, to run a raw baseline as a child measured like Sluice.
+pub fn self_command() -> BenchResult<Command> {
+    let exe =
+        std::env::current_exe().map_err(|e| format!("cannot find the sluice-bench binary: {e}"))?;
+    Ok(Command::new(exe))
+}
+
+/// Stops a measured process and prints how its shutdown went.
+pub fn stop(process: Measured) {
+    let name = process.name.clone();
+    match process.terminate() {
+        (Some(status), took) => eprintln!(
+            "  {name}: stopped with {status} {:.1} s after SIGTERM",
+            took.as_secs_f64()
+        ),
+        (None, took) => eprintln!(
+            "  {name}: did not stop within {:.0} s of SIGTERM; killed",
+            took.as_secs_f64()
+        ),
+    }
+}

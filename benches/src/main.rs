@@ -1,0 +1,196 @@
+//! `sluice-bench`: end-to-end throughput of Sluice pipelines against bare rdkafka loops doing the
+//! same work, on the same broker, in the same invocation. Each side runs as a child process,
+//! timed from its start until the destination holds every record, and measured for peak RSS.
+//!
+//! ```sh
+//! sluice-bench datagen-file      --records 200000   # datagen → Kafka → file
+//! sluice-bench kafka-passthrough --records 200000   # topic → InsertField + RegexRouter → topic
+//! ```
+
+mod common;
+mod datagen_file;
+mod passthrough;
+mod raw;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use common::{BenchResult, RunResult, Settings};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "sluice-bench",
+    about = "End-to-end Sluice pipelines against raw rdkafka baselines"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Pipeline,
+}
+
+#[derive(Subcommand, Debug)]
+enum Pipeline {
+    /// Sluice standalone datagen → Kafka → file-sink, against a raw producer → consumer → file loop.
+    DatagenFile(Common),
+    /// Sluice kafka-sink (JsonConverter, InsertField$Value, RegexRouter) copying a pre-filled
+    /// topic to a new one, against a raw consume → produce loop.
+    KafkaPassthrough(Common),
+    /// Raw baseline of datagen-file (run by the bench itself).
+    #[command(hide = true)]
+    RawDatagenFile {
+        #[arg(long)]
+        bootstrap: String,
+        #[arg(long)]
+        topic: String,
+        #[arg(long)]
+        group: String,
+        #[arg(long)]
+        sample: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long)]
+        records: u64,
+        #[arg(long, default_value_t = 300)]
+        timeout_secs: u64,
+    },
+    /// Raw baseline of kafka-passthrough (run by the bench itself).
+    #[command(hide = true)]
+    RawPassthrough {
+        #[arg(long)]
+        bootstrap: String,
+        #[arg(long)]
+        source: String,
+        #[arg(long)]
+        dest: String,
+        #[arg(long)]
+        group: String,
+        #[arg(long)]
+        records: u64,
+        #[arg(long, default_value_t = 300)]
+        timeout_secs: u64,
+    },
+}
+
+#[derive(Args, Debug)]
+struct Common {
+    /// Records to move.
+    #[arg(long, default_value_t = 200_000)]
+    records: u64,
+    /// Kafka bootstrap servers (default: $KAFKA_BOOTSTRAP_SERVERS, else 127.0.0.1:9092).
+    #[arg(long)]
+    bootstrap: Option<String>,
+    /// The sluice binary to measure.
+    #[arg(long, default_value = "target/release/sluice")]
+    sluice: PathBuf,
+    /// Partitions of every topic the bench creates.
+    #[arg(long, default_value_t = 1)]
+    partitions: i32,
+    /// Give up on a run after this many seconds.
+    #[arg(long, default_value_t = 300)]
+    timeout_secs: u64,
+    /// Keep the run directory (configs, logs, output files) instead of deleting it.
+    #[arg(long)]
+    keep: bool,
+}
+
+impl Common {
+    fn settings(&self) -> BenchResult<Settings> {
+        if self.records == 0 {
+            return Err("--records must be at least 1".into());
+        }
+        if !self.sluice.is_file() {
+            return Err(format!(
+                "no sluice binary at {}; build it with `cargo build --release -p sluice-runtime --bin sluice` \
+                 or pass --sluice PATH",
+                self.sluice.display()
+            ));
+        }
+        let sluice = std::fs::canonicalize(&self.sluice)
+            .map_err(|e| format!("{}: {e}", self.sluice.display()))?;
+        let bootstrap = self
+            .bootstrap
+            .clone()
+            .or_else(|| std::env::var("KAFKA_BOOTSTRAP_SERVERS").ok())
+            .unwrap_or_else(|| "127.0.0.1:9092".to_string());
+        Ok(Settings {
+            records: self.records,
+            bootstrap,
+            sluice,
+            partitions: self.partitions.max(1),
+            timeout: Duration::from_secs(self.timeout_secs),
+            keep: self.keep,
+        })
+    }
+}
+
+type PipelineFn = fn(&Settings, &std::path::Path) -> BenchResult<(RunResult, RunResult)>;
+
+fn run_pipeline(common: &Common, pipeline: PipelineFn) -> BenchResult<()> {
+    let settings = common.settings()?;
+    let dir = tempfile::Builder::new()
+        .prefix("sluice-bench-")
+        .tempdir()
+        .map_err(|e| format!("cannot create a run directory: {e}"))?;
+    eprintln!(
+        "run directory {} (broker {})",
+        dir.path().display(),
+        settings.bootstrap
+    );
+    let result = pipeline(&settings, dir.path());
+    if settings.keep || result.is_err() {
+        let kept = dir.keep();
+        eprintln!("kept the run directory {}", kept.display());
+    }
+    let (sluice, raw) = result?;
+    common::report(&sluice, &raw);
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Pipeline::DatagenFile(common) => run_pipeline(common, datagen_file::run),
+        Pipeline::KafkaPassthrough(common) => run_pipeline(common, passthrough::run),
+        Pipeline::RawDatagenFile {
+            bootstrap,
+            topic,
+            group,
+            sample,
+            out,
+            records,
+            timeout_secs,
+        } => raw::datagen_file(
+            bootstrap,
+            topic,
+            group,
+            sample,
+            out,
+            *records,
+            Duration::from_secs(*timeout_secs),
+        ),
+        Pipeline::RawPassthrough {
+            bootstrap,
+            source,
+            dest,
+            group,
+            records,
+            timeout_secs,
+        } => raw::passthrough(
+            bootstrap,
+            source,
+            dest,
+            group,
+            *records,
+            Duration::from_secs(*timeout_secs),
+        ),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("sluice-bench: error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
