@@ -5,8 +5,8 @@ use std::fs::File;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -84,6 +84,33 @@ pub fn peak_rss_kib(pid: u32) -> Option<u64> {
         .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
+/// How a measured run went: when the first output appeared (and how much), when all had.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress {
+    pub first_output: Duration,
+    pub first_count: u64,
+    pub elapsed: Duration,
+}
+
+/// CPU time (user + system) a live process has used so far, in seconds.
+pub fn cpu_secs(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // USER_HZ is 100 on every Linux platform Sluice targets.
+    Some(ticks as f64 / 100.0)
+}
+
+/// What a process used, read from /proc just before it is stopped.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Usage {
+    /// Peak resident set size (VmHWM), KiB.
+    pub peak_rss_kib: Option<u64>,
+    /// User + system CPU seconds.
+    pub cpu_secs: Option<f64>,
+}
+
 /// A process under measurement: the clock starts right before it is spawned.
 pub struct Measured {
     pub name: String,
@@ -118,25 +145,38 @@ impl Measured {
         self.child.id()
     }
 
+    /// Peak RSS and CPU time so far; call it before [`Measured::terminate`].
+    pub fn usage(&self) -> Usage {
+        Usage {
+            peak_rss_kib: peak_rss_kib(self.pid()),
+            cpu_secs: cpu_secs(self.pid()),
+        }
+    }
+
     /// Polls `progress` (records done so far) until it reaches `target`; fails if the process
-    /// exits first or `timeout` passes. Returns when the first output appeared and when all did.
+    /// exits first or `timeout` passes.
     pub fn wait_until(
         &mut self,
         target: u64,
         timeout: Duration,
         what: &str,
         mut progress: impl FnMut() -> u64,
-    ) -> BenchResult<(Duration, Duration)> {
+    ) -> BenchResult<Progress> {
         let mut first = None;
         let mut last_report = Instant::now();
         loop {
             let done = progress();
             let elapsed = self.started.elapsed();
             if done > 0 && first.is_none() {
-                first = Some(elapsed);
+                first = Some((elapsed, done));
             }
             if done >= target {
-                return Ok((first.unwrap_or(elapsed), elapsed));
+                let (first_output, first_count) = first.unwrap_or((elapsed, done));
+                return Ok(Progress {
+                    first_output,
+                    first_count,
+                    elapsed,
+                });
             }
             if let Ok(Some(status)) = self.child.try_wait() {
                 return Err(format!(
@@ -243,6 +283,7 @@ impl LineCounter {
 /// Counts the records of a topic by consuming it from the beginning on a background thread
 /// (the broker's end offsets are not to be trusted here, see README).
 pub struct TopicCounter {
+    sample: Arc<Mutex<Option<String>>>,
     records: Arc<AtomicU64>,
     bytes: Arc<AtomicU64>,
     stop: Arc<AtomicBool>,
@@ -276,7 +317,8 @@ impl TopicCounter {
         let records = Arc::new(AtomicU64::new(0));
         let bytes = Arc::new(AtomicU64::new(0));
         let stop = Arc::new(AtomicBool::new(false));
-        let (r, b, s) = (records.clone(), bytes.clone(), stop.clone());
+        let sample = Arc::new(Mutex::new(None));
+        let (r, b, s, first) = (records.clone(), bytes.clone(), stop.clone(), sample.clone());
         let topic = topic.to_string();
         let thread = std::thread::spawn(move || {
             while !s.load(Ordering::Relaxed) && r.load(Ordering::Relaxed) < target {
@@ -284,6 +326,14 @@ impl TopicCounter {
                     Some(Ok(message)) => {
                         let size = message.payload_len() + message.key().map_or(0, <[u8]>::len);
                         b.fetch_add(size as u64, Ordering::Relaxed);
+                        if let Ok(mut first) = first.lock()
+                            && first.is_none()
+                        {
+                            *first = Some(
+                                String::from_utf8_lossy(message.payload().unwrap_or(b"null"))
+                                    .into_owned(),
+                            );
+                        }
                         r.fetch_add(1, Ordering::Relaxed);
                     }
                     Some(Err(e)) => eprintln!("  counter on {topic}: {e}"),
@@ -293,11 +343,17 @@ impl TopicCounter {
             Ok(())
         });
         Ok(TopicCounter {
+            sample,
             records,
             bytes,
             stop,
             thread: Some(thread),
         })
+    }
+
+    /// The value of the first record counted.
+    pub fn sample(&self) -> Option<String> {
+        self.sample.lock().ok().and_then(|s| s.clone())
     }
 
     pub fn records(&self) -> u64 {
@@ -326,58 +382,83 @@ pub struct RunResult {
     pub records: u64,
     /// Bytes at the destination: file bytes, or key + value bytes of the destination records.
     pub bytes: u64,
-    pub elapsed: Duration,
-    /// When the first record reached the destination (start-up, group join, first batch).
-    pub first_output: Duration,
-    pub peak_rss_kib: Option<u64>,
+    /// From the process start until the destination held every record; `first_output` is when
+    /// the first record was seen there (start-up, group join, first batch).
+    pub progress: Progress,
+    pub usage: Usage,
 }
 
 impl RunResult {
+    /// End to end: records over the time from process start to the last record.
     pub fn records_per_sec(&self) -> f64 {
-        self.records as f64 / self.elapsed.as_secs_f64()
+        self.records as f64 / self.progress.elapsed.as_secs_f64()
+    }
+
+    /// Once running: records after the first output over the time after it (start-up excluded).
+    pub fn steady_records_per_sec(&self) -> f64 {
+        let span = self
+            .progress
+            .elapsed
+            .saturating_sub(self.progress.first_output)
+            .as_secs_f64();
+        let records = self.records.saturating_sub(self.progress.first_count);
+        if span > 0.0 {
+            records as f64 / span
+        } else {
+            f64::NAN
+        }
     }
 
     pub fn mb_per_sec(&self) -> f64 {
-        self.bytes as f64 / 1e6 / self.elapsed.as_secs_f64()
+        self.bytes as f64 / 1e6 / self.progress.elapsed.as_secs_f64()
     }
 }
 
-pub const TABLE_HEADER: &str = "| pipeline | impl | records | seconds | records/s | MB/s | peak RSS (MiB) | first output (s) |\n|---|---|---:|---:|---:|---:|---:|---:|";
+pub const TABLE_HEADER: &str = "| pipeline | impl | records | seconds | records/s | MB/s | peak RSS (MiB) | CPU (s) | first output (s) | records/s after first output |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|";
+
+fn or_unknown<T>(value: Option<T>, show: impl Fn(T) -> String) -> String {
+    value.map_or_else(|| "?".to_string(), show)
+}
 
 /// A table row in Markdown, so that results paste into docs/benchmarks.md as they are.
 pub fn table_row(r: &RunResult) -> String {
-    let rss = r.peak_rss_kib.map_or_else(
-        || "?".to_string(),
-        |kib| format!("{:.1}", kib as f64 / 1024.0),
-    );
     format!(
-        "| {} | {} | {} | {:.2} | {:.0} | {:.2} | {} | {:.2} |",
+        "| {} | {} | {} | {:.2} | {:.0} | {:.2} | {} | {} | {:.2} | {:.0} |",
         r.pipeline,
         r.implementation,
         r.records,
-        r.elapsed.as_secs_f64(),
+        r.progress.elapsed.as_secs_f64(),
         r.records_per_sec(),
         r.mb_per_sec(),
-        rss,
-        r.first_output.as_secs_f64()
+        or_unknown(r.usage.peak_rss_kib, |kib| format!(
+            "{:.1}",
+            kib as f64 / 1024.0
+        )),
+        or_unknown(r.usage.cpu_secs, |secs| format!("{secs:.2}")),
+        r.progress.first_output.as_secs_f64(),
+        r.steady_records_per_sec()
     )
 }
 
 /// Prints both runs of a pipeline and the Sluice/raw ratios.
 pub fn report(sluice: &RunResult, raw: &RunResult) {
+    let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
+        (Some(a), Some(b)) if b > 0.0 => format!("{:.2}x", a / b),
+        _ => "?".to_string(),
+    };
+    let rss = |r: &RunResult| r.usage.peak_rss_kib.map(|kib| kib as f64);
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "\n{TABLE_HEADER}");
     let _ = writeln!(out, "{}", table_row(sluice));
     let _ = writeln!(out, "{}", table_row(raw));
-    let rss_ratio = match (sluice.peak_rss_kib, raw.peak_rss_kib) {
-        (Some(s), Some(r)) if r > 0 => format!("{:.2}x", s as f64 / r as f64),
-        _ => "?".to_string(),
-    };
     let _ = writeln!(
         out,
-        "\n{}: sluice/raw throughput {:.2}x (records/s), peak RSS {rss_ratio}\n",
+        "\n{}: sluice/raw throughput {:.2}x end to end, {:.2}x after first output; peak RSS {}; CPU time {}\n",
         sluice.pipeline,
-        sluice.records_per_sec() / raw.records_per_sec()
+        sluice.records_per_sec() / raw.records_per_sec(),
+        sluice.steady_records_per_sec() / raw.steady_records_per_sec(),
+        ratio(rss(sluice), rss(raw)),
+        ratio(sluice.usage.cpu_secs, raw.usage.cpu_secs),
     );
 }
 
@@ -434,5 +515,58 @@ pub fn stop(process: Measured) {
             "  {name}: did not stop within {:.0} s of SIGTERM; killed",
             took.as_secs_f64()
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_usage_of_a_live_process() {
+        let pid = std::process::id();
+        assert!(peak_rss_kib(pid).is_some_and(|kib| kib > 0));
+        assert!(cpu_secs(pid).is_some_and(|secs| secs >= 0.0));
+        assert_eq!(peak_rss_kib(u32::MAX), None);
+    }
+
+    #[test]
+    fn counts_lines_as_they_are_appended() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out");
+        let mut counter = LineCounter::new(&path);
+        assert_eq!(counter.poll(), 0);
+        std::fs::write(&path, "a\nb").unwrap();
+        assert_eq!(counter.poll(), 1);
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        file.write_all(b"\nc\n").unwrap();
+        assert_eq!(counter.poll(), 3);
+        assert_eq!(counter.bytes, 6);
+    }
+
+    #[test]
+    fn steady_rate_excludes_start_up() {
+        let run = RunResult {
+            pipeline: "p",
+            implementation: "i",
+            records: 1000,
+            bytes: 2_000_000,
+            progress: Progress {
+                first_output: Duration::from_secs(3),
+                first_count: 100,
+                elapsed: Duration::from_secs(4),
+            },
+            usage: Usage::default(),
+        };
+        assert_eq!(run.records_per_sec(), 250.0);
+        assert_eq!(run.steady_records_per_sec(), 900.0);
+        assert_eq!(run.mb_per_sec(), 0.5);
+        assert!(
+            table_row(&run)
+                .starts_with("| p | i | 1000 | 4.00 | 250 | 0.50 | ? | ? | 3.00 | 900 |")
+        );
     }
 }

@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use crate::common::{
-    BenchResult, LineCounter, Measured, RunResult, Settings, create_topics, peak_rss_kib,
-    self_command, sluice_command, stop, unique, worker_yaml, write,
+    BenchResult, LineCounter, Measured, RunResult, Settings, create_topics, self_command,
+    sluice_command, stop, unique, worker_yaml, write,
 };
 
 const PIPELINE: &str = "datagen-file";
@@ -50,18 +50,17 @@ fn run_sluice(settings: &Settings, dir: &Path, id: &str) -> BenchResult<RunResul
         &dir.join("sluice-datagen-file.log"),
     )?;
     let mut lines = LineCounter::new(&out);
-    let (first, elapsed) =
+    let progress =
         process.wait_until(settings.records, settings.timeout, "lines", || lines.poll())?;
-    let rss = peak_rss_kib(process.pid());
+    let usage = process.usage();
     stop(process);
     Ok(RunResult {
         pipeline: PIPELINE,
         implementation: "sluice",
         records: settings.records,
         bytes: lines.bytes,
-        elapsed,
-        first_output: first,
-        peak_rss_kib: rss,
+        progress,
+        usage,
     })
 }
 
@@ -92,17 +91,16 @@ fn run_raw(settings: &Settings, dir: &Path, id: &str, sample: &Path) -> BenchRes
     );
     let mut process = Measured::spawn("raw", command, &dir.join("raw-datagen-file.log"))?;
     let mut lines = LineCounter::new(&out);
-    let (first, elapsed) =
+    let progress =
         process.wait_until(settings.records, settings.timeout, "lines", || lines.poll())?;
-    let rss = peak_rss_kib(process.pid());
+    let usage = process.usage();
     stop(process);
     Ok(RunResult {
         pipeline: PIPELINE,
         implementation: "raw",
         records: settings.records,
         bytes: lines.bytes,
-        elapsed,
-        first_output: first,
-        peak_rss_kib: rss,
+        progress,
+        usage,
     })
 }

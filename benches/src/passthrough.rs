@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
 
 use crate::common::{
-    BenchResult, Measured, RunResult, Settings, TopicCounter, create_topics, peak_rss_kib,
-    producer_config, self_command, sluice_command, stop, unique, worker_yaml, write,
+    BenchResult, Measured, RunResult, Settings, TopicCounter, create_topics, producer_config,
+    self_command, sluice_command, stop, unique, worker_yaml, write,
 };
 
 const PIPELINE: &str = "kafka-passthrough";
@@ -125,22 +125,29 @@ fn run_sluice(
         sluice_command(settings, &worker, &[connector]),
         &dir.join("sluice-passthrough.log"),
     )?;
-    let (first, elapsed) = process.wait_until(
+    let progress = process.wait_until(
         settings.records,
         settings.timeout,
         "records in the destination",
         || counter.records(),
     )?;
-    let rss = peak_rss_kib(process.pid());
+    let usage = process.usage();
     stop(process);
+    // The destination must hold transformed records, not copies.
+    let sample = counter.sample().unwrap_or_default();
+    eprintln!("  first destination record: {sample}");
+    if !sample.contains("\"pipeline\":\"sluice-bench\"") {
+        return Err(format!(
+            "{dest} holds records without the field InsertField adds: {sample}"
+        ));
+    }
     Ok(RunResult {
         pipeline: PIPELINE,
         implementation: "sluice",
         records: settings.records,
         bytes: counter.bytes(),
-        elapsed,
-        first_output: first,
-        peak_rss_kib: rss,
+        progress,
+        usage,
     })
 }
 
@@ -177,22 +184,21 @@ fn run_raw(
         .args(["--timeout-secs", &settings.timeout.as_secs().to_string()]);
     eprintln!("{PIPELINE}: raw rdkafka, {source} → {dest}");
     let mut process = Measured::spawn("raw", command, &dir.join("raw-passthrough.log"))?;
-    let (first, elapsed) = process.wait_until(
+    let progress = process.wait_until(
         settings.records,
         settings.timeout,
         "records in the destination",
         || counter.records(),
     )?;
-    let rss = peak_rss_kib(process.pid());
+    let usage = process.usage();
     stop(process);
     Ok(RunResult {
         pipeline: PIPELINE,
         implementation: "raw",
         records: settings.records,
         bytes: counter.bytes(),
-        elapsed,
-        first_output: first,
-        peak_rss_kib: rss,
+        progress,
+        usage,
     })
 }
 
