@@ -6,12 +6,9 @@ mod harness;
 
 use std::collections::HashSet;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use harness::{Sluice, kafka_bootstrap, read_lines, unique, wait_for, write_file};
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::error::KafkaError;
-use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use harness::{Sluice, consume_all, kafka_bootstrap, read_lines, unique, wait_for, write_file};
 use serde_json::{Value as Json, json};
 use sluice_runtime::config::{WorkerConfig, read_worker_file};
 use sluice_runtime::offsets;
@@ -52,7 +49,7 @@ fn kill_and_resume(storage: OffsetStorage) {
         dir.path(),
         "worker.yaml",
         &format!(
-            "bootstrap.servers: {}\n{offsets_line}\noffset.flush.interval.ms: 250\n\
+            "bootstrap.servers: {}\n{offsets_line}\noffset.flush.interval.ms: 250\nmetrics.listener: http://127.0.0.1:0\n\
              consumer.session.timeout.ms: 6000\nconsumer.max.poll.interval.ms: 10000\n",
             kafka_bootstrap()
         ),
@@ -166,46 +163,7 @@ fn stored_datagen_seq(worker_file: &Path, connector: &str) -> u64 {
     })
 }
 
-/// Counts every record in `topic` by reading each partition to its end (0 if the topic is absent).
+/// Counts every record in `topic` (0 if the topic is absent).
 fn count_records(topic: &str) -> usize {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", kafka_bootstrap())
-        .set("group.id", unique("count"))
-        .set("enable.partition.eof", "true")
-        .set("allow.auto.create.topics", "false")
-        .create()
-        .expect("consumer");
-    let metadata = consumer
-        .fetch_metadata(Some(topic), Duration::from_secs(10))
-        .expect("metadata");
-    let partitions: Vec<i32> = metadata
-        .topics()
-        .iter()
-        .flat_map(|t| t.partitions().iter().map(|p| p.id()))
-        .collect();
-    if partitions.is_empty() {
-        return 0;
-    }
-    let mut list = TopicPartitionList::new();
-    for p in &partitions {
-        list.add_partition_offset(topic, *p, Offset::Beginning)
-            .expect("assign");
-    }
-    consumer.assign(&list).expect("assign");
-    let (mut count, mut done) = (0, HashSet::new());
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while done.len() < partitions.len() {
-        assert!(
-            Instant::now() < deadline,
-            "timed out reading {topic} to its end"
-        );
-        match consumer.poll(Duration::from_millis(100)) {
-            Some(Ok(_)) => count += 1,
-            Some(Err(KafkaError::PartitionEOF(p))) => {
-                done.insert(p);
-            }
-            _ => {}
-        }
-    }
-    count
+    consume_all(topic).len()
 }

@@ -3,6 +3,8 @@
 pub mod cli;
 pub mod config;
 pub mod converters;
+pub mod errors;
+pub mod metrics;
 pub mod offsets;
 pub mod registry;
 pub mod standalone;

@@ -2,12 +2,16 @@
 //! Like `connect-standalone.sh worker.properties connector1.properties …`.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
 
-use sluice_api::ConnectResult;
 use sluice_api::config::ConfigIssue;
+use sluice_api::{ConnectError, ConnectResult};
+use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{ConnectorSpec, WorkerConfig, read_connector_file, read_worker_file};
+use crate::metrics::{self, Metrics, ProgressSummary};
 use crate::offsets;
 use crate::registry::Registry;
 use crate::worker::Worker;
@@ -79,20 +83,81 @@ pub fn load(
     }
 }
 
-/// Runs the connectors until `cancel` fires, then stops them gracefully.
+/// Runs the connectors until `cancel` fires, then stops them gracefully. The metrics endpoint
+/// (`metrics.listener`) is up before anything starts and stops on `cancel`; the progress line
+/// (`progress.interval.ms`) is logged until every task has stopped, and once more at the end.
 pub async fn run(
     worker: WorkerConfig,
     specs: Vec<ConnectorSpec>,
     cancel: CancellationToken,
 ) -> ConnectResult<()> {
-    let offsets = offsets::open(&worker).await?;
-    let mut worker = Worker::new(worker, offsets, cancel);
-    for spec in &specs {
-        // One connector failing to start leaves the others running, as in Kafka Connect.
-        if let Err(err) = worker.start_connector(spec).await {
-            tracing::error!(connector = %spec.name, error = %err.trace(), "connector failed to start");
+    let metrics = Metrics::new();
+    // A child token, so that the endpoint also stops when startup fails below.
+    let endpoint_stop = cancel.child_token();
+    let endpoint = match &worker.metrics_listener {
+        Some(listener) => Some(
+            metrics::serve(metrics.clone(), listener, endpoint_stop.clone())
+                .await
+                .map_err(ConnectError::fatal)?,
+        ),
+        None => None,
+    };
+    let progress_stop = CancellationToken::new();
+    let progress = worker.progress_interval.map(|every| {
+        tokio::spawn(report_progress(
+            metrics.clone(),
+            every,
+            progress_stop.clone(),
+        ))
+    });
+
+    let ran = async {
+        let offsets = offsets::open(&worker).await?;
+        let mut worker = Worker::new(worker, offsets, metrics.clone(), cancel);
+        for spec in &specs {
+            // One connector failing to start leaves the others running, as in Kafka Connect.
+            if let Err(err) = worker.start_connector(spec).await {
+                tracing::error!(connector = %spec.name, error = %err.trace(), "connector failed to start");
+            }
+        }
+        worker.run_until_cancelled().await;
+        Ok(())
+    }
+    .await;
+
+    progress_stop.cancel();
+    endpoint_stop.cancel();
+    if let Some(progress) = progress
+        && let Err(err) = progress.await
+    {
+        tracing::warn!(error = %err, "progress reporter failed");
+    }
+    if let Some(endpoint) = endpoint {
+        endpoint.stopped().await;
+    }
+    ran
+}
+
+/// Logs a progress line every `every` until `stop` fires, then a last one.
+async fn report_progress(metrics: Arc<Metrics>, every: Duration, stop: CancellationToken) {
+    let mut ticks = tokio::time::interval_at(Instant::now() + every, every);
+    ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => break,
+            _ = ticks.tick() => log_progress(metrics.summary()),
         }
     }
-    worker.run_until_cancelled().await;
-    Ok(())
+    log_progress(metrics.summary());
+}
+
+fn log_progress(s: ProgressSummary) {
+    tracing::info!(
+        "progress: in={} out={} errors={} skipped={} lag={}",
+        s.records_in,
+        s.records_out,
+        s.errors,
+        s.skipped,
+        s.lag
+    );
 }

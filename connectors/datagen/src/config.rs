@@ -10,6 +10,7 @@ pub const BATCH_SIZE: &str = "batch.size";
 pub const SEED: &str = "seed";
 pub const FLEET_SIZE: &str = "fleet.size";
 pub const TIMESTAMP_MODE: &str = "timestamp.mode";
+pub const POISON_EVERY: &str = "poison.every";
 
 /// Every key the datagen connector accepts.
 pub fn config_def() -> ConfigDef {
@@ -71,6 +72,15 @@ pub fn config_def() -> ConfigDef {
              sequence number, so output is fully deterministic; 'now': the wall clock.",
         )
         .validate(Validator::OneOf(vec!["sequence".into(), "now".into()]))
+        .optional(
+            POISON_EVERY,
+            ConfigType::Long,
+            Some("0"),
+            Importance::Low,
+            "Every Nth record (by sequence number) carries a bare string instead of the event \
+             struct, to exercise error handling and dead-letter queues; 0 never.",
+        )
+        .validate(Validator::AtLeast(0))
 }
 
 fn non_negative_finite(value: &ConfigValue) -> Result<(), String> {
@@ -103,6 +113,8 @@ pub struct DatagenConfig {
     pub seed: u64,
     pub fleet_size: u64,
     pub timestamp_mode: TimestampMode,
+    /// Every Nth record is malformed; `None` = never.
+    pub poison_every: Option<u64>,
 }
 
 impl DatagenConfig {
@@ -125,6 +137,9 @@ impl DatagenConfig {
             seed: parsed.int(SEED) as u64,
             fleet_size: u64::try_from(parsed.int(FLEET_SIZE)).unwrap_or(1).max(1),
             timestamp_mode,
+            poison_every: u64::try_from(parsed.int(POISON_EVERY))
+                .ok()
+                .filter(|n| *n > 0),
         })
     }
 }

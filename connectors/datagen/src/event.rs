@@ -48,6 +48,7 @@ pub struct EventGenerator {
     task_id: u32,
     fleet_size: u64,
     timestamp_mode: TimestampMode,
+    poison_every: Option<u64>,
     key_schema: SchemaRef,
     value_schema: SchemaRef,
     partition: OffsetMap,
@@ -61,6 +62,7 @@ impl EventGenerator {
             task_id,
             fleet_size: config.fleet_size,
             timestamp_mode: config.timestamp_mode,
+            poison_every: config.poison_every,
             key_schema: Arc::new(Schema::string()),
             value_schema: Arc::new(value_schema()),
             partition: source_partition(task_id),
@@ -92,9 +94,16 @@ impl EventGenerator {
         let mut offset = OffsetMap::new();
         offset.insert(SEQ_FIELD.to_string(), seq.into());
 
+        let value = match self.poison_every {
+            Some(every) if (seq + 1).is_multiple_of(every) => (
+                Some(Arc::new(Schema::string())),
+                Value::String(format!("poison {seq}")),
+            ),
+            _ => (Some(self.value_schema.clone()), Value::Struct(value)),
+        };
         Record::new(self.topic.clone())
             .with_key(Some(self.key_schema.clone()), Value::String(vehicle.vin))
-            .with_value(Some(self.value_schema.clone()), Value::Struct(value))
+            .with_value(value.0, value.1)
             .with_timestamp(timestamp)
             .with_source(self.partition.clone(), offset)
     }
@@ -139,6 +148,17 @@ fn round(x: f64, digits: i32) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn poison_every_nth_record() {
+        let mut config = DatagenConfig::parse(&Props::new()).unwrap();
+        config.poison_every = Some(3);
+        let generator = EventGenerator::new(&config, 0);
+        let kinds: Vec<bool> = (0..6)
+            .map(|seq| matches!(generator.record(seq).value, Value::String(_)))
+            .collect();
+        assert_eq!(kinds, [false, false, true, false, false, true]);
+    }
     use sluice_api::Props;
 
     fn generator(task_id: u32) -> EventGenerator {

@@ -42,9 +42,11 @@ impl SinkConnector for FileSinkConnector {
     }
 }
 
-/// Writes one line per record.
+/// Writes one line per record. The file is opened on first use, so a destination that is not
+/// there yet (an unmounted volume, a missing directory) is retried rather than failing the task.
 #[derive(Debug, Default)]
 pub struct FileSinkTask {
+    path: Option<String>,
     output: Option<Output>,
 }
 
@@ -68,29 +70,14 @@ impl Output {
 impl SinkTask for FileSinkTask {
     async fn start(&mut self, ctx: SinkTaskContext) -> ConnectResult<()> {
         let config = FileSinkConfig::parse(&ctx.config)?;
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&config.file)
-            .await
-            .map_err(|e| {
-                ConnectError::retriable(format!(
-                    "file sink: couldn't find or create file '{}': {e}",
-                    config.file
-                ))
-                .caused_by(e)
-            })?;
-        self.output = Some(Output {
-            path: config.file,
-            writer: BufWriter::new(file),
-        });
+        self.path = Some(config.file);
         Ok(())
     }
 
     /// Renders the whole batch before writing, so a record that cannot be rendered fails the
     /// batch before any of it reaches the file (the runtime may deliver it again).
     async fn put(&mut self, records: &[Record]) -> ConnectResult<()> {
-        let output = started(&mut self.output)?;
+        let output = open(&self.path, &mut self.output).await?;
         let mut lines = Vec::new();
         for record in records {
             lines.extend_from_slice(&render(record)?);
@@ -105,7 +92,7 @@ impl SinkTask for FileSinkTask {
 
     /// Durable on return: the buffer is written and the data synced to disk.
     async fn flush(&mut self, _offsets: &PartitionOffsets) -> ConnectResult<()> {
-        let output = started(&mut self.output)?;
+        let output = open(&self.path, &mut self.output).await?;
         output
             .writer
             .flush()
@@ -130,10 +117,34 @@ impl SinkTask for FileSinkTask {
     }
 }
 
-fn started(output: &mut Option<Output>) -> ConnectResult<&mut Output> {
+/// The open output, opening the file (append, create) on first use.
+async fn open<'a>(
+    path: &Option<String>,
+    output: &'a mut Option<Output>,
+) -> ConnectResult<&'a mut Output> {
+    if output.is_none() {
+        let path = path
+            .clone()
+            .ok_or_else(|| ConnectError::fatal("file sink task used before it was started"))?;
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .await
+            .map_err(|e| {
+                ConnectError::retriable(format!(
+                    "file sink: couldn't find or create file '{path}': {e}"
+                ))
+                .caused_by(e)
+            })?;
+        *output = Some(Output {
+            path,
+            writer: BufWriter::new(file),
+        });
+    }
     output
         .as_mut()
-        .ok_or_else(|| ConnectError::fatal("file sink task used before it was started"))
+        .ok_or_else(|| ConnectError::fatal("file sink output missing after open"))
 }
 
 /// The line for a record: a string as is, null as `null`, anything else as the compact JSON

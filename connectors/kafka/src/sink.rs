@@ -1,6 +1,7 @@
 //! The Kafka sink connector and task: produce on `put`, wait for every acknowledgement on `flush`.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -12,8 +13,8 @@ use rdkafka::producer::future_producer::OwnedDeliveryResult;
 use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord, Producer};
 use sluice_api::connector::replicate_config;
 use sluice_api::{
-    ConfigDef, ConnectError, ConnectResult, PartitionOffsets, Props, Record, SinkConnector,
-    SinkTask, SinkTaskContext,
+    ConfigDef, ConnectError, ConnectResult, ErrantRecordReporter, NoTolerance, PartitionOffsets,
+    Props, Record, SinkConnector, SinkTask, SinkTaskContext,
 };
 
 use crate::config::{KafkaSinkConfig, config_def};
@@ -52,9 +53,19 @@ impl SinkConnector for KafkaSinkConnector {
 }
 
 /// Produces each record to its topic; `flush` returns once Kafka acknowledged all of them.
-#[derive(Default)]
 pub struct KafkaSinkTask {
     state: Option<Producing>,
+    /// Takes records that can never be produced (too large, unrenderable).
+    reporter: Arc<dyn ErrantRecordReporter>,
+}
+
+impl Default for KafkaSinkTask {
+    fn default() -> Self {
+        KafkaSinkTask {
+            state: None,
+            reporter: Arc::new(NoTolerance),
+        }
+    }
 }
 
 impl std::fmt::Debug for KafkaSinkTask {
@@ -96,6 +107,7 @@ struct Producing {
 impl SinkTask for KafkaSinkTask {
     async fn start(&mut self, ctx: SinkTaskContext) -> ConnectResult<()> {
         let config = KafkaSinkConfig::parse(&ctx.config)?;
+        self.reporter = ctx.reporter.clone();
         let client_id = format!("sluice-{}-{}", ctx.connector, ctx.task_id);
         let producer: FutureProducer = config.client_config(&client_id).create().map_err(|e| {
             ConnectError::fatal(format!(
@@ -120,7 +132,10 @@ impl SinkTask for KafkaSinkTask {
                 // Nothing more is sent: the next flush fails, so no offset passes the lost record.
                 break;
             }
-            state.send(record).await?;
+            match state.send(record).await {
+                Err(err) if err.is_record_level() => self.reporter.report(record, err)?,
+                other => other?,
+            }
         }
         state.reap();
         Ok(())
@@ -205,14 +220,16 @@ impl Producing {
                     }
                 }
                 Err((err, _)) => {
-                    let retriable = is_retriable(&err);
                     let message = format!(
                         "kafka sink: cannot produce {} to topic {}: {err}",
                         record.coordinates(),
                         record.topic
                     );
-                    let error = if retriable {
+                    let error = if is_retriable(&err) {
                         ConnectError::retriable(message)
+                    } else if is_record_level(&err) {
+                        // This record can never be produced; the others can.
+                        ConnectError::data(message)
                     } else {
                         ConnectError::fatal(message)
                     };
@@ -293,6 +310,15 @@ fn kafka_headers(record: &Record) -> ConnectResult<Option<OwnedHeaders>> {
 
 /// Whether producing again may succeed: broker and network trouble may pass; records that are too
 /// large, authorization failures, invalid topics and fatal producer states do not.
+/// Errors that concern one record only: the producer refuses it, but would take others.
+pub(crate) fn is_record_level(err: &KafkaError) -> bool {
+    use RDKafkaErrorCode as C;
+    matches!(
+        err.rdkafka_error_code(),
+        Some(C::MessageSizeTooLarge | C::InvalidMessageSize | C::InvalidMessage | C::InvalidRecord)
+    )
+}
+
 pub(crate) fn is_retriable(err: &KafkaError) -> bool {
     use RDKafkaErrorCode as C;
     match err.rdkafka_error_code() {

@@ -28,6 +28,7 @@ fn ctx(config: Props) -> SinkTaskContext {
         connector: "kafka-sink-test".into(),
         task_id: 0,
         config,
+        reporter: std::sync::Arc::new(sluice_api::NoTolerance),
     }
 }
 

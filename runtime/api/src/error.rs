@@ -80,6 +80,17 @@ impl ConnectError {
         matches!(self, ConnectError::Data { .. })
     }
 
+    /// The Kafka Connect exception class this error corresponds to, for dead-letter headers
+    /// that existing tooling reads.
+    pub fn exception_class(&self) -> &'static str {
+        match self {
+            ConnectError::Config(_) => "org.apache.kafka.common.config.ConfigException",
+            ConnectError::Retriable { .. } => "org.apache.kafka.connect.errors.RetriableException",
+            ConnectError::Data { .. } => "org.apache.kafka.connect.errors.DataException",
+            ConnectError::Fatal { .. } => "org.apache.kafka.connect.errors.ConnectException",
+        }
+    }
+
     /// The message followed by each cause, one per line, for logs and task status traces.
     pub fn trace(&self) -> String {
         let mut out = self.to_string();

@@ -18,7 +18,7 @@ pub use data::{Field, Schema, SchemaRef, SchemaType, Struct, Value};
 pub use error::{ConnectError, ConnectResult};
 pub use record::{Header, OffsetMap, Record};
 pub use task::{
-    OffsetSnapshot, PartitionOffsets, SinkTask, SinkTaskContext, SourceTask, SourceTaskContext,
-    TopicPartition,
+    ErrantRecordReporter, NoTolerance, OffsetSnapshot, PartitionOffsets, SinkTask, SinkTaskContext,
+    SourceTask, SourceTaskContext, TopicPartition,
 };
 pub use transform::{Predicate, Transform, TransformPlugin};

@@ -40,6 +40,8 @@ pub struct Record {
     pub headers: Vec<Header>,
     /// Offset in the Kafka partition the record was read from (sink records only).
     pub kafka_offset: Option<i64>,
+    /// Topic the record was read from, when a transform may have changed `topic` (sink records).
+    pub original_topic: Option<String>,
     /// Identifies the source system's partition (source records only).
     pub source_partition: Option<OffsetMap>,
     /// How far the source task got in `source_partition` with this record.
@@ -59,6 +61,7 @@ impl Record {
             timestamp: None,
             headers: Vec::new(),
             kafka_offset: None,
+            original_topic: None,
             source_partition: None,
             source_offset: None,
         }

@@ -1,11 +1,12 @@
 //! Tasks: the units that move data. The runtime owns delivery; tasks own the external system.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 
 use crate::config::Props;
-use crate::error::ConnectResult;
+use crate::error::{ConnectError, ConnectResult};
 use crate::record::{OffsetMap, Record};
 
 /// A Kafka topic partition.
@@ -64,12 +65,41 @@ pub struct SourceTaskContext {
     pub offsets: OffsetSnapshot,
 }
 
+/// Takes records a sink task could not write, so that one bad record does not stop the task.
+pub trait ErrantRecordReporter: Send + Sync {
+    /// Reports `record` as failed. `Ok` means the runtime took it (skipped, logged or sent to the
+    /// dead-letter queue per `errors.*`) and the task should go on; `Err` means the configured
+    /// tolerance is exceeded and the task should return that error.
+    fn report(&self, record: &Record, error: ConnectError) -> ConnectResult<()>;
+}
+
 /// What a sink task is given when it starts.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SinkTaskContext {
     pub connector: String,
     pub task_id: u32,
     pub config: Props,
+    /// Where to report records that fail inside `put`, as Kafka Connect's ErrantRecordReporter.
+    pub reporter: Arc<dyn ErrantRecordReporter>,
+}
+
+impl std::fmt::Debug for SinkTaskContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SinkTaskContext")
+            .field("connector", &self.connector)
+            .field("task_id", &self.task_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A reporter that accepts nothing: every report fails, as with `errors.tolerance=none`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoTolerance;
+
+impl ErrantRecordReporter for NoTolerance {
+    fn report(&self, _record: &Record, error: ConnectError) -> ConnectResult<()> {
+        Err(error)
+    }
 }
 
 /// Produces records from an external system.

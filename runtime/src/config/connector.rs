@@ -7,10 +7,15 @@ use sluice_api::config::{
 use sluice_api::{ConverterPlugin, Props, TransformPlugin};
 
 use super::worker::{WorkerConfig, strip_prefix};
+use crate::errors::{ErrorPolicy, error_config_def};
 use crate::registry::{ConnectorFactory, Plugin, Registry};
 
-/// Framework keys every connector accepts.
+/// Framework keys every connector accepts, error handling included.
 pub fn connector_config_def() -> ConfigDef {
+    framework_keys().merge(error_config_def())
+}
+
+fn framework_keys() -> ConfigDef {
     use ConfigType::*;
     use Importance::*;
     ConfigDef::new()
@@ -102,6 +107,7 @@ pub struct ConnectorSpec {
     pub transforms: Vec<TransformSpec>,
     /// Set for sink connectors.
     pub sink_topics: Option<SinkTopics>,
+    pub errors: ErrorPolicy,
 }
 
 impl ConnectorSpec {
@@ -112,7 +118,7 @@ impl ConnectorSpec {
         props: &Props,
     ) -> Result<Self, ConfigErrors> {
         let mut issues = IssueCollector::new();
-        let framework = issues.take(connector_config_def().parse(props));
+        let framework = issues.take(framework_keys().parse(props));
 
         let plugin = props.get("connector.class").and_then(|class| {
             registry
@@ -132,6 +138,7 @@ impl ConnectorSpec {
         let value_converter =
             converter_spec(registry, worker, props, "value.converter", &mut issues);
         let transforms = transform_specs(registry, props, &mut issues);
+        let errors = issues.take(ErrorPolicy::parse(props));
 
         let sink_topics = match (&plugin, &framework) {
             (Some(p), Some(parsed)) if matches!(p.factory, ConnectorFactory::Sink(_)) => {
@@ -152,18 +159,24 @@ impl ConnectorSpec {
             _ => None,
         };
 
-        match (framework, plugin, key_converter, value_converter) {
-            (Some(parsed), Some(plugin), Some(key_converter), Some(value_converter)) => issues
-                .finish(ConnectorSpec {
-                    name: parsed.string("name"),
-                    plugin: *plugin,
-                    tasks_max: parsed.int("tasks.max").max(1) as usize,
-                    props: props.clone(),
-                    key_converter,
-                    value_converter,
-                    transforms,
-                    sink_topics,
-                }),
+        match (framework, plugin, key_converter, value_converter, errors) {
+            (
+                Some(parsed),
+                Some(plugin),
+                Some(key_converter),
+                Some(value_converter),
+                Some(errors),
+            ) => issues.finish(ConnectorSpec {
+                name: parsed.string("name"),
+                plugin: *plugin,
+                tasks_max: parsed.int("tasks.max").max(1) as usize,
+                props: props.clone(),
+                key_converter,
+                value_converter,
+                transforms,
+                sink_topics,
+                errors,
+            }),
             _ => Err(ConfigErrors::new(issues_or_internal(issues))),
         }
     }

@@ -49,21 +49,49 @@ pub fn read_worker_file(path: &Path) -> Result<Props, FileError> {
 /// Reads a connector file; the format is chosen by extension, then by content.
 pub fn read_connector_file(path: &Path) -> Result<ConnectorFile, FileError> {
     let text = std::fs::read_to_string(path).map_err(|e| FileError::new(path, e.to_string()))?;
-    let err = |reason: String| FileError::new(path, reason);
-    let tree = if is_properties(path) {
-        let props = properties::parse(&text).map_err(err)?;
-        Json::Object(
-            props
-                .into_iter()
-                .map(|(k, v)| (k, Json::String(v)))
-                .collect(),
-        )
-    } else if path.extension().is_some_and(|e| e == "json") {
-        serde_json::from_str(&text).map_err(|e| err(format!("invalid JSON: {e}")))?
-    } else {
-        parse_yaml(&text).map_err(err)?
+    parse_connector_text(&text, Format::of_path(path))
+        .map_err(|reason| FileError::new(path, reason))
+}
+
+/// The format of a connector file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// YAML, which also reads a flat or `{"name","config"}` JSON document.
+    Yaml,
+    Json,
+    Properties,
+}
+
+impl Format {
+    /// `.properties` and `.json` by extension; anything else is read as YAML.
+    pub fn of_path(path: &Path) -> Self {
+        if is_properties(path) {
+            Format::Properties
+        } else if path.extension().is_some_and(|e| e == "json") {
+            Format::Json
+        } else {
+            Format::Yaml
+        }
+    }
+}
+
+/// A connector from the text of a connector file in `format`, as [`read_connector_file`] reads it
+/// (its errors without the file name).
+pub fn parse_connector_text(text: &str, format: Format) -> Result<ConnectorFile, String> {
+    let tree = match format {
+        Format::Properties => {
+            let props = properties::parse(text)?;
+            Json::Object(
+                props
+                    .into_iter()
+                    .map(|(k, v)| (k, Json::String(v)))
+                    .collect(),
+            )
+        }
+        Format::Json => serde_json::from_str(text).map_err(|e| format!("invalid JSON: {e}"))?,
+        Format::Yaml => parse_yaml(text)?,
     };
-    connector_from_tree(tree).map_err(|reason| FileError::new(path, reason))
+    connector_from_tree(tree)
 }
 
 fn is_properties(path: &Path) -> bool {

@@ -97,6 +97,43 @@ pub fn worker_config_def() -> ConfigDef {
             Low,
             "Accepted for compatibility; Sluice plugins are built in.",
         )
+        .optional(
+            "metrics.listener",
+            String,
+            Some(DEFAULT_METRICS_LISTENER),
+            Medium,
+            "Where Prometheus metrics are served (GET /metrics), as http://host:port; port 0 picks \
+             a free port; empty turns the endpoint off.",
+        )
+        .validate(Validator::Custom(metrics_listener))
+        .optional(
+            "log.format",
+            String,
+            Some("text"),
+            Low,
+            "Log output: text (one line per event) or json (one JSON object per line).",
+        )
+        .validate(Validator::OneOf(vec!["text".into(), "json".into()]))
+        .optional(
+            "progress.interval.ms",
+            Long,
+            Some("10000"),
+            Low,
+            "How often a progress line (records in/out, errors, skipped, lag) is logged; 0 turns \
+             it off.",
+        )
+        .validate(Validator::AtLeast(0))
+}
+
+pub const DEFAULT_METRICS_LISTENER: &str = "http://0.0.0.0:9464";
+
+fn metrics_listener(value: &sluice_api::config::ConfigValue) -> Result<(), std::string::String> {
+    match value {
+        sluice_api::config::ConfigValue::String(s) if !s.is_empty() => {
+            crate::metrics::parse_listener(s).map(|_| ())
+        }
+        _ => Ok(()),
+    }
 }
 
 fn replication_factor(value: &sluice_api::config::ConfigValue) -> Result<(), std::string::String> {
@@ -117,6 +154,25 @@ pub enum OffsetStorage {
     },
 }
 
+/// How log lines are written (`log.format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+impl LogFormat {
+    /// `text` or `json`, without regard to case; anything else is `None`.
+    pub fn parse(value: &str) -> Option<LogFormat> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "text" => Some(LogFormat::Text),
+            "json" => Some(LogFormat::Json),
+            _ => None,
+        }
+    }
+}
+
 /// Validated worker settings.
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
@@ -127,6 +183,11 @@ pub struct WorkerConfig {
     pub offset_flush_interval: Duration,
     pub offset_flush_timeout: Duration,
     pub task_shutdown_timeout: Duration,
+    /// `metrics.listener`, e.g. `http://0.0.0.0:9464`; `None` when set empty (no endpoint).
+    pub metrics_listener: Option<String>,
+    pub log_format: LogFormat,
+    /// `progress.interval.ms`; `None` when 0 (no progress line).
+    pub progress_interval: Option<Duration>,
     /// Every setting as given, for converter (`key.converter.*`) and client (`producer.*`,
     /// `consumer.*`) prefixes.
     pub props: Props,
@@ -152,6 +213,9 @@ impl WorkerConfig {
             offset_flush_interval: millis("offset.flush.interval.ms"),
             offset_flush_timeout: millis("offset.flush.timeout.ms"),
             task_shutdown_timeout: millis("task.shutdown.graceful.timeout.ms"),
+            metrics_listener: parsed.optional_string("metrics.listener"),
+            log_format: LogFormat::parse(&parsed.string("log.format")).unwrap_or_default(),
+            progress_interval: Some(millis("progress.interval.ms")).filter(|d| !d.is_zero()),
             props: props.clone(),
         })
     }

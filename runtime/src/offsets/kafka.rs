@@ -6,10 +6,8 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::error::KafkaError;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
 use serde_json::Value as Json;
@@ -18,6 +16,7 @@ use tokio::sync::Mutex;
 
 use super::{OffsetStore, OffsetTable, parse_offset_key};
 use crate::config::{OffsetStorage, WorkerConfig};
+use crate::worker::kafka::ensure_topic;
 
 /// A record's key and value bytes (`None` for a tombstone).
 type RawRecord = (Vec<u8>, Option<Vec<u8>>);
@@ -50,7 +49,14 @@ impl KafkaOffsetStore {
             }
             cfg
         };
-        create_topic(&client(&[]), name, *partitions, *replication_factor).await?;
+        ensure_topic(
+            &worker.bootstrap_servers,
+            name,
+            *partitions,
+            *replication_factor,
+            &[("cleanup.policy", "compact")],
+        )
+        .await?;
 
         let reader = client(&[
             ("group.id", "sluice-offset-reader"),
@@ -128,37 +134,6 @@ impl OffsetStore for KafkaOffsetStore {
         }
         Ok(())
     }
-}
-
-async fn create_topic(
-    cfg: &ClientConfig,
-    name: &str,
-    partitions: i32,
-    replication: i32,
-) -> ConnectResult<()> {
-    let admin: AdminClient<DefaultClientContext> = cfg
-        .create()
-        .map_err(|e| kafka_error("cannot create admin client", e))?;
-    let topic = NewTopic::new(name, partitions, TopicReplication::Fixed(replication))
-        .set("cleanup.policy", "compact");
-    let results = admin
-        .create_topics(
-            [&topic],
-            &AdminOptions::new().operation_timeout(Some(SEND_TIMEOUT)),
-        )
-        .await
-        .map_err(|e| kafka_error(&format!("cannot create offsets topic {name}"), e))?;
-    for result in results {
-        match result {
-            Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
-            Err((_, code)) => {
-                return Err(ConnectError::retriable(format!(
-                    "cannot create offsets topic {name}: {code}"
-                )));
-            }
-        }
-    }
-    Ok(())
 }
 
 /// Reads every record of `topic` up to the end each partition had when reading began. The end

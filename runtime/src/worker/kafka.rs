@@ -1,8 +1,13 @@
 //! Kafka client settings for task producers and consumers: worker defaults, then the worker's
 //! `producer.*`/`consumer.*` settings, then the connector's `*.override.*` settings.
 
+use std::time::Duration;
+
 use rdkafka::ClientConfig;
-use sluice_api::Props;
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::error::RDKafkaErrorCode;
+use sluice_api::{ConnectError, ConnectResult, Props};
 
 use crate::config::worker::{WorkerConfig, strip_prefix};
 
@@ -43,7 +48,9 @@ pub fn consumer_config(
         .set("enable.auto.commit", "false")
         .set("enable.auto.offset.store", "false")
         .set("auto.offset.reset", "earliest")
-        .set("enable.partition.eof", "false");
+        .set("enable.partition.eof", "false")
+        // Statistics carry consumer lag per partition for the sink-record-lag-max metric.
+        .set("statistics.interval.ms", "5000");
     apply(&mut cfg, worker.with_prefix("consumer."));
     apply(&mut cfg, strip_prefix(connector, "consumer.override."));
     cfg
@@ -65,4 +72,37 @@ fn apply(cfg: &mut ClientConfig, settings: Props) {
             cfg.set(key, value);
         }
     }
+}
+
+/// Creates `name` unless it exists. `settings` are topic configs such as `cleanup.policy`.
+pub async fn ensure_topic(
+    bootstrap: &str,
+    name: &str,
+    partitions: i32,
+    replication: i32,
+    settings: &[(&str, &str)],
+) -> ConnectResult<()> {
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .create()
+        .map_err(|e| ConnectError::fatal(format!("cannot create admin client: {e}")))?;
+    let mut topic = NewTopic::new(name, partitions, TopicReplication::Fixed(replication));
+    for (key, value) in settings {
+        topic = topic.set(key, value);
+    }
+    let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));
+    let results = admin.create_topics([&topic], &options).await.map_err(|e| {
+        ConnectError::retriable(format!("cannot create topic {name}: {e}")).caused_by(e)
+    })?;
+    for result in results {
+        match result {
+            Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+            Err((_, code)) => {
+                return Err(ConnectError::retriable(format!(
+                    "cannot create topic {name}: {code}"
+                )));
+            }
+        }
+    }
+    Ok(())
 }

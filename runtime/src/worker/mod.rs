@@ -3,7 +3,7 @@
 
 pub mod convert;
 pub mod kafka;
-pub mod retry;
+pub mod sink_reporter;
 pub mod sink_task;
 pub mod source_task;
 pub mod status;
@@ -21,6 +21,8 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{ConnectorSpec, SinkTopics, WorkerConfig};
+use crate::errors::{DeadLetterQueue, ErrorHandler};
+use crate::metrics::{Metrics, TaskMetrics};
 use crate::offsets::OffsetStore;
 use crate::registry::ConnectorFactory;
 use convert::RecordConverter;
@@ -35,8 +37,23 @@ enum RunningConnector {
     Sink(Box<dyn SinkConnector>),
 }
 
+/// The per-task pieces built from a connector spec.
+struct TaskParts {
+    transforms: TransformChain,
+    converter: RecordConverter,
+    errors: ErrorHandler,
+}
+
+fn converter_classes(spec: &ConnectorSpec) -> (String, String) {
+    (
+        spec.key_converter.class.clone(),
+        spec.value_converter.class.clone(),
+    )
+}
+
 pub struct Worker {
     config: WorkerConfig,
+    metrics: Arc<Metrics>,
     offsets: Arc<dyn OffsetStore>,
     connectors: Vec<(String, RunningConnector)>,
     tasks: JoinSet<()>,
@@ -48,10 +65,12 @@ impl Worker {
     pub fn new(
         config: WorkerConfig,
         offsets: Arc<dyn OffsetStore>,
+        metrics: Arc<Metrics>,
         cancel: CancellationToken,
     ) -> Self {
         Worker {
             config,
+            metrics,
             offsets,
             connectors: Vec::new(),
             tasks: JoinSet::new(),
@@ -64,8 +83,18 @@ impl Worker {
         &self.status
     }
 
-    /// Starts a validated connector and its tasks.
+    /// Starts a validated connector and its tasks. A task that cannot be built is FAILED; the
+    /// connector's other tasks and other connectors go on.
     pub async fn start_connector(&mut self, spec: &ConnectorSpec) -> ConnectResult<()> {
+        let started = self.start_tasks(spec).await;
+        self.metrics.connector_started(&spec.name, started.is_ok());
+        if started.is_ok() {
+            tracing::info!(connector = %spec.name, class = spec.plugin.class, "connector started");
+        }
+        started
+    }
+
+    async fn start_tasks(&mut self, spec: &ConnectorSpec) -> ConnectResult<()> {
         match spec.plugin.factory {
             ConnectorFactory::Source(make) => {
                 let mut connector = make();
@@ -76,22 +105,37 @@ impl Worker {
                         connector: spec.name.clone(),
                         task: n as u32,
                     };
+                    let metrics = self.metrics.task(&spec.name, id.task);
+                    let parts = match self.task_parts(spec, &id, &metrics).await {
+                        Ok(parts) => parts,
+                        Err(err) => {
+                            self.fail_to_start(&id, &metrics, err);
+                            continue;
+                        }
+                    };
+                    let producer = match self.producer(spec) {
+                        Ok(producer) => producer,
+                        Err(err) => {
+                            self.fail_to_start(&id, &metrics, err);
+                            continue;
+                        }
+                    };
                     let task = SourceTaskLoop {
                         id: id.clone(),
                         config,
                         task: connector.create_task(),
-                        transforms: TransformChain::build(&spec.transforms)?,
-                        converter: RecordConverter::build(
-                            &spec.key_converter,
-                            &spec.value_converter,
-                        )?,
-                        producer: self.producer(spec)?,
+                        transforms: parts.transforms,
+                        converter: parts.converter,
+                        producer,
                         offsets: self.offsets.clone(),
+                        errors: parts.errors,
+                        metrics: metrics.clone(),
+                        converter_classes: converter_classes(spec),
                         flush_interval: self.config.offset_flush_interval,
                         flush_timeout: self.config.offset_flush_timeout,
                         cancel: self.cancel.child_token(),
                     };
-                    self.spawn(id, async move { task.run().await.map(|_| ()) });
+                    self.spawn(id, metrics, async move { task.run().await.map(|_| ()) });
                 }
                 self.connectors
                     .push((spec.name.clone(), RunningConnector::Source(connector)));
@@ -109,29 +153,73 @@ impl Worker {
                         connector: spec.name.clone(),
                         task: n as u32,
                     };
+                    let metrics = self.metrics.task(&spec.name, id.task);
+                    let built = self.task_parts(spec, &id, &metrics).await;
+                    let (parts, consumer) =
+                        match built.and_then(|parts| Ok((parts, self.consumer(spec, &metrics)?))) {
+                            Ok(built) => built,
+                            Err(err) => {
+                                self.fail_to_start(&id, &metrics, err);
+                                continue;
+                            }
+                        };
                     let task = SinkTaskLoop {
                         id: id.clone(),
                         config,
                         task: connector.create_task(),
-                        transforms: TransformChain::build(&spec.transforms)?,
-                        converter: RecordConverter::build(
-                            &spec.key_converter,
-                            &spec.value_converter,
-                        )?,
-                        consumer: self.consumer(spec)?,
+                        transforms: parts.transforms,
+                        converter: Arc::new(parts.converter),
+                        consumer,
                         topics: topics.clone(),
+                        errors: Arc::new(parts.errors),
+                        metrics: metrics.clone(),
+                        converter_classes: converter_classes(spec),
+                        connector_class: spec.plugin.class.to_string(),
                         batch_size: kafka::max_poll_records(&self.config, &spec.props),
                         flush_interval: self.config.offset_flush_interval,
                         cancel: self.cancel.child_token(),
                     };
-                    self.spawn(id, async move { task.run().await.map(|_| ()) });
+                    self.spawn(id, metrics, async move { task.run().await.map(|_| ()) });
                 }
                 self.connectors
                     .push((spec.name.clone(), RunningConnector::Sink(connector)));
             }
         }
-        tracing::info!(connector = %spec.name, class = spec.plugin.class, "connector started");
         Ok(())
+    }
+
+    /// What every task loop needs besides its client: transforms, converters, error handling.
+    async fn task_parts(
+        &self,
+        spec: &ConnectorSpec,
+        id: &TaskId,
+        metrics: &TaskMetrics,
+    ) -> ConnectResult<TaskParts> {
+        let dead_letter = match &spec.errors.dead_letter {
+            Some(settings) => Some(
+                DeadLetterQueue::open(&self.config, &spec.props, settings, &spec.name, id.task)
+                    .await?,
+            ),
+            None => None,
+        };
+        Ok(TaskParts {
+            transforms: TransformChain::build(&spec.transforms, metrics.clone())?,
+            converter: RecordConverter::build(&spec.key_converter, &spec.value_converter)?,
+            errors: ErrorHandler::new(
+                spec.errors.clone(),
+                dead_letter,
+                id.clone(),
+                metrics.clone(),
+            ),
+        })
+    }
+
+    fn fail_to_start(&self, id: &TaskId, metrics: &TaskMetrics, err: ConnectError) {
+        let trace = err.trace();
+        tracing::error!(task = %id, error = %trace, "task failed to start");
+        self.metrics.task_started(false);
+        metrics.set_status(State::Failed.as_str());
+        self.status.set(id, State::Failed, Some(trace));
     }
 
     fn producer(&self, spec: &ConnectorSpec) -> ConnectResult<FutureProducer> {
@@ -145,25 +233,40 @@ impl Worker {
     fn consumer(
         &self,
         spec: &ConnectorSpec,
+        metrics: &TaskMetrics,
     ) -> ConnectResult<StreamConsumer<sink_task::SinkConsumerContext>> {
         kafka::consumer_config(&self.config, &spec.name, &spec.props)
-            .create_with_context(SinkTaskLoop::consumer_context())
+            .create_with_context(sink_task::SinkConsumerContext::new(metrics.clone()))
             .map_err(|e| {
                 ConnectError::fatal(format!("invalid consumer settings for {}: {e}", spec.name))
             })
     }
 
-    fn spawn(&mut self, id: TaskId, run: impl Future<Output = ConnectResult<()>> + Send + 'static) {
+    fn spawn(
+        &mut self,
+        id: TaskId,
+        metrics: TaskMetrics,
+        run: impl Future<Output = ConnectResult<()>> + Send + 'static,
+    ) {
         let status = self.status.clone();
         status.set(&id, State::Running, None);
+        self.metrics.task_started(true);
+        metrics.set_status(State::Running.as_str());
+        let worker_metrics = self.metrics.clone();
         self.tasks.spawn(async move {
             // A panicking plugin fails its task only.
-            let trace = match AssertUnwindSafe(run).catch_unwind().await {
-                Ok(Ok(())) => return status.set(&id, State::Unassigned, None),
+            let outcome = AssertUnwindSafe(run).catch_unwind().await;
+            worker_metrics.task_stopped();
+            let trace = match outcome {
+                Ok(Ok(())) => {
+                    metrics.set_status(State::Unassigned.as_str());
+                    return status.set(&id, State::Unassigned, None);
+                }
                 Ok(Err(err)) => err.trace(),
                 Err(panic) => format!("task panicked: {}", panic_message(panic.as_ref())),
             };
             tracing::error!(task = %id, error = %trace, "task failed");
+            metrics.set_status(State::Failed.as_str());
             status.set(&id, State::Failed, Some(trace));
         });
     }

@@ -9,6 +9,8 @@ use futures::FutureExt;
 use rdkafka::consumer::{
     BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer,
 };
+use rdkafka::message::BorrowedMessage;
+use rdkafka::statistics::Statistics;
 use rdkafka::{ClientContext, Message, Offset, TopicPartitionList};
 use sluice_api::{
     ConnectError, ConnectResult, PartitionOffsets, Props, Record, SinkTask, SinkTaskContext,
@@ -17,11 +19,13 @@ use sluice_api::{
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::convert::RecordConverter;
-use super::retry::Backoff;
+use super::convert::{RecordConverter, failed_message};
+use super::sink_reporter::{PendingDeadLetters, SinkReporter};
 use super::status::TaskId;
-use super::transforms::TransformChain;
+use super::transforms::{TransformChain, TransformError};
 use crate::config::SinkTopics;
+use crate::errors::{ErrorHandler, Failure, Stage};
+use crate::metrics::TaskMetrics;
 
 /// Partition changes seen by the consumer's rebalance callbacks, handled by the loop.
 #[derive(Default)]
@@ -30,13 +34,36 @@ pub struct RebalanceEvents {
     revoked: Mutex<Vec<TopicPartition>>,
 }
 
-/// Consumer context that records rebalances for the task loop.
-#[derive(Default, Clone)]
+/// Consumer context that records rebalances for the task loop and reports consumer lag from
+/// librdkafka's statistics (`statistics.interval.ms`).
+#[derive(Clone)]
 pub struct SinkConsumerContext {
     events: Arc<RebalanceEvents>,
+    metrics: TaskMetrics,
 }
 
-impl ClientContext for SinkConsumerContext {}
+impl SinkConsumerContext {
+    pub fn new(metrics: TaskMetrics) -> Self {
+        SinkConsumerContext {
+            events: Arc::default(),
+            metrics,
+        }
+    }
+}
+
+impl ClientContext for SinkConsumerContext {
+    fn stats(&self, statistics: Statistics) {
+        for (topic, stats) in &statistics.topics {
+            for (partition, p) in &stats.partitions {
+                // librdkafka reports -1 for partitions it does not consume.
+                if *partition >= 0 && p.consumer_lag >= 0 {
+                    self.metrics
+                        .partition_lag(topic, *partition, p.consumer_lag);
+                }
+            }
+        }
+    }
+}
 
 impl ConsumerContext for SinkConsumerContext {
     fn pre_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
@@ -75,6 +102,7 @@ pub struct SinkStats {
     pub consumed: u64,
     pub put: u64,
     pub dropped: u64,
+    pub skipped: u64,
     pub offset_commits: u64,
 }
 
@@ -83,19 +111,19 @@ pub struct SinkTaskLoop {
     pub config: Props,
     pub task: Box<dyn SinkTask>,
     pub transforms: TransformChain,
-    pub converter: RecordConverter,
+    pub converter: Arc<RecordConverter>,
     pub consumer: StreamConsumer<SinkConsumerContext>,
     pub topics: SinkTopics,
+    pub errors: Arc<ErrorHandler>,
+    pub metrics: TaskMetrics,
+    pub converter_classes: (String, String),
+    pub connector_class: String,
     pub batch_size: usize,
     pub flush_interval: Duration,
     pub cancel: CancellationToken,
 }
 
 impl SinkTaskLoop {
-    pub fn consumer_context() -> SinkConsumerContext {
-        SinkConsumerContext::default()
-    }
-
     pub async fn run(mut self) -> ConnectResult<SinkStats> {
         let topics: Vec<String> = match &self.topics {
             SinkTopics::List(topics) => topics.clone(),
@@ -107,18 +135,30 @@ impl SinkTaskLoop {
         self.consumer
             .subscribe(&names)
             .map_err(|e| ConnectError::fatal(format!("cannot subscribe to {topics:?}: {e}")))?;
+        let dead_letters = Arc::new(PendingDeadLetters::default());
         let ctx = SinkTaskContext {
             connector: self.id.connector.clone(),
             task_id: self.id.task,
             config: self.config.clone(),
+            reporter: Arc::new(SinkReporter {
+                errors: self.errors.clone(),
+                converter: self.converter.clone(),
+                pending: dead_letters.clone(),
+                class: self.connector_class.clone(),
+            }),
         };
         self.task.start(ctx).await?;
         let mut stats = SinkStats::default();
         let mut pending = PartitionOffsets::new();
-        let result = self.consume_loop(&mut pending, &mut stats).await;
+        let result = self
+            .consume_loop(&mut pending, &mut stats, &dead_letters)
+            .await;
         // Commit what was written unless the task failed mid-batch.
         let committed = match &result {
-            Ok(()) => self.flush_and_commit(&mut pending, &mut stats).await,
+            Ok(()) => {
+                self.flush_and_commit(&mut pending, &mut stats, &dead_letters)
+                    .await
+            }
             Err(_) => Ok(()),
         };
         let stopped = self.task.stop().await;
@@ -131,6 +171,7 @@ impl SinkTaskLoop {
         &mut self,
         pending: &mut PartitionOffsets,
         stats: &mut SinkStats,
+        dead_letters: &PendingDeadLetters,
     ) -> ConnectResult<()> {
         let mut next_flush = Instant::now() + self.flush_interval;
         loop {
@@ -153,16 +194,29 @@ impl SinkTaskLoop {
                         }
                     };
                     stats.consumed += 1;
+                    self.metrics.sink_read(1);
                     pending.insert(
                         TopicPartition::new(message.topic(), message.partition()),
                         message.offset() + 1,
                     );
-                    match self
-                        .transforms
-                        .apply(self.converter.from_kafka(&message)?)?
-                    {
-                        Some(record) => batch.push(record),
-                        None => stats.dropped += 1,
+                    match process(
+                        &self.converter,
+                        &mut self.transforms,
+                        &self.converter_classes,
+                        &message,
+                    ) {
+                        Ok(Some(record)) => batch.push(record),
+                        Ok(None) => stats.dropped += 1,
+                        Err((failure_class, stage, error)) => {
+                            let failure = Failure {
+                                stage,
+                                class_name: &failure_class,
+                                error: &error,
+                            };
+                            dead_letters
+                                .push(self.errors.tolerate(failure, || failed_message(&message))?);
+                            stats.skipped += 1;
+                        }
                     }
                     next = if batch.len() < self.batch_size {
                         self.consumer.recv().now_or_never()
@@ -171,11 +225,12 @@ impl SinkTaskLoop {
                     };
                 }
                 self.put(&batch).await?;
+                self.metrics.sink_sent(batch.len() as u64);
                 stats.put += batch.len() as u64;
             }
             self.handle_rebalance(pending).await?;
             if Instant::now() >= next_flush {
-                match self.flush_and_commit(pending, stats).await {
+                match self.flush_and_commit(pending, stats, dead_letters).await {
                     Err(err) if err.is_retriable() => {
                         // Offsets stay pending; the next interval flushes and commits them again.
                         tracing::warn!(task = %self.id, error = %err.trace(), "flush or commit failed; will retry");
@@ -187,22 +242,20 @@ impl SinkTaskLoop {
         }
     }
 
-    /// Delivers the batch, again and again after retriable errors, as Kafka Connect does.
+    /// Delivers the batch, again after retriable errors (within `errors.retry.timeout`; for ever
+    /// when it is 0, as Kafka Connect retries `put`).
     async fn put(&mut self, batch: &[Record]) -> ConnectResult<()> {
         if batch.is_empty() {
             return Ok(());
         }
-        let mut backoff = Backoff::default();
+        let mut retrier = self.errors.retrier();
         loop {
-            match self.task.put(batch).await {
+            let started = Instant::now();
+            let result = self.task.put(batch).await;
+            self.metrics.put_batch(started.elapsed());
+            match result {
                 Ok(()) => return Ok(()),
-                Err(err) if err.is_retriable() => {
-                    tracing::warn!(task = %self.id, error = %err.trace(), "put failed, retrying");
-                    if backoff.wait(&self.cancel).await.is_err() {
-                        return Err(err);
-                    }
-                }
-                Err(err) => return Err(err),
+                Err(err) => retrier.wait(err, "put", &self.cancel).await?,
             }
         }
     }
@@ -211,11 +264,14 @@ impl SinkTaskLoop {
         &mut self,
         pending: &mut PartitionOffsets,
         stats: &mut SinkStats,
+        dead_letters: &PendingDeadLetters,
     ) -> ConnectResult<()> {
         if pending.is_empty() {
             return Ok(());
         }
         self.task.flush(pending).await?;
+        // Offsets may pass a skipped record only once its dead-letter copy is stored.
+        dead_letters.settle(&self.errors).await?;
         let mut list = TopicPartitionList::new();
         for (tp, offset) in pending.iter() {
             list.add_partition_offset(&tp.topic, tp.partition, Offset::Offset(*offset))
@@ -247,4 +303,29 @@ impl SinkTaskLoop {
         }
         Ok(())
     }
+}
+
+/// Converts and transforms one message; a failure names the plugin class and stage.
+fn process(
+    converter: &RecordConverter,
+    transforms: &mut TransformChain,
+    converter_classes: &(String, String),
+    message: &BorrowedMessage<'_>,
+) -> Result<Option<Record>, (String, Stage, ConnectError)> {
+    let mut record = converter.from_kafka(message).map_err(|(stage, error)| {
+        let class = if stage == Stage::KeyConverter {
+            &converter_classes.0
+        } else {
+            &converter_classes.1
+        };
+        (class.clone(), stage, error)
+    })?;
+    if transforms.is_empty() {
+        return Ok(Some(record));
+    }
+    // Kept for the dead-letter headers, since a transform may rename the topic.
+    record.original_topic = Some(record.topic.clone());
+    transforms
+        .apply(record)
+        .map_err(|TransformError { class, error }| (class, Stage::Transformation, error))
 }

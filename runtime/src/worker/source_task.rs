@@ -16,18 +16,21 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::convert::{KafkaRecord, RecordConverter};
-use super::retry::Backoff;
 use super::status::TaskId;
-use super::transforms::TransformChain;
+use super::transforms::{TransformChain, TransformError};
+use crate::errors::{ErrorHandler, FailedRecord, Failure, Stage};
+use crate::metrics::TaskMetrics;
 use crate::offsets::OffsetStore;
 
 /// Records awaiting acknowledgement before the oldest one is awaited, bounding memory.
 const MAX_IN_FLIGHT: usize = 100_000;
 
-/// A record handed to the producer (or dropped by a transform), in poll order.
+/// A record handed to the producer (or dropped, or dead-lettered), in poll order.
 struct InFlight {
     position: Option<(OffsetMap, OffsetMap)>,
     delivery: Option<DeliveryFuture>,
+    /// The delivery is of a dead-letter copy, not of the record itself.
+    dead_letter: bool,
 }
 
 /// Counters reported when the task stops.
@@ -36,6 +39,8 @@ pub struct SourceStats {
     pub polled: u64,
     pub acknowledged: u64,
     pub dropped: u64,
+    pub dead_lettered: u64,
+    pub skipped: u64,
     pub offset_commits: u64,
 }
 
@@ -47,6 +52,10 @@ pub struct SourceTaskLoop {
     pub converter: RecordConverter,
     pub producer: FutureProducer,
     pub offsets: Arc<dyn OffsetStore>,
+    pub errors: ErrorHandler,
+    pub metrics: TaskMetrics,
+    /// Classes of the key and value converters, named in dead-letter headers.
+    pub converter_classes: (String, String),
     pub flush_interval: Duration,
     pub flush_timeout: Duration,
     pub cancel: CancellationToken,
@@ -75,7 +84,7 @@ impl SourceTaskLoop {
         self.task.start(ctx).await?;
         let mut progress = Progress::default();
         let result = self.poll_loop(&mut progress).await;
-        let drained = tokio::time::timeout(self.flush_timeout, drain(&mut progress))
+        let drained = tokio::time::timeout(self.flush_timeout, drain(&mut progress, &self.metrics))
             .await
             .unwrap_or_else(|_| {
                 Err(ConnectError::retriable(format!(
@@ -96,8 +105,9 @@ impl SourceTaskLoop {
 
     async fn poll_loop(&mut self, progress: &mut Progress) -> ConnectResult<()> {
         let mut next_commit = Instant::now() + self.flush_interval;
-        let mut backoff = Backoff::default();
+        let mut retrier = self.errors.retrier();
         loop {
+            let started = Instant::now();
             let polled = tokio::select! {
                 biased;
                 _ = self.cancel.cancelled() => return Ok(()),
@@ -105,21 +115,21 @@ impl SourceTaskLoop {
             };
             match polled {
                 Ok(records) => {
-                    backoff.reset();
+                    retrier = self.errors.retrier();
+                    self.metrics.poll_batch(started.elapsed());
+                    self.metrics.source_polled(records.len() as u64);
                     progress.stats.polled += records.len() as u64;
                     for record in records {
                         self.send(record, progress).await?;
                     }
                 }
-                Err(err) if err.is_retriable() => {
-                    tracing::warn!(task = %self.id, error = %err.trace(), "poll failed, retrying");
-                    if backoff.wait(&self.cancel).await.is_err() {
-                        return Ok(());
-                    }
-                }
-                Err(err) => return Err(err),
+                Err(err) => match retrier.wait(err, "poll", &self.cancel).await {
+                    Ok(()) => {}
+                    Err(_) if self.cancel.is_cancelled() => return Ok(()),
+                    Err(err) => return Err(err),
+                },
             }
-            reap(progress)?;
+            reap(progress, &self.metrics)?;
             if Instant::now() >= next_commit {
                 self.commit(progress).await?;
                 next_commit = Instant::now() + self.flush_interval;
@@ -132,32 +142,71 @@ impl SourceTaskLoop {
             .source_partition
             .clone()
             .zip(record.source_offset.clone());
-        let delivery = match self.transforms.apply(record)? {
-            Some(record) => Some(
-                self.produce(self.converter.to_kafka(record)?, progress)
-                    .await?,
-            ),
-            None => {
+        // Only a dead-letter queue needs the record as polled once a transform has consumed it.
+        let polled = self.keep_polled().then(|| record.clone());
+        let (delivery, dead_letter) = match self.transforms.apply(record) {
+            Ok(Some(record)) => match self.converter.to_kafka(&record) {
+                Ok(kafka) => (Some(self.produce(&kafka, progress).await?), false),
+                Err((stage, error)) => {
+                    let class = match stage {
+                        Stage::KeyConverter => &self.converter_classes.0,
+                        _ => &self.converter_classes.1,
+                    };
+                    let failure = Failure {
+                        stage,
+                        class_name: class,
+                        error: &error,
+                    };
+                    let failed = || {
+                        self.converter
+                            .failed_record(polled.as_ref().unwrap_or(&record))
+                    };
+                    (self.errors.tolerate(failure, failed)?, true)
+                }
+            },
+            Ok(None) => {
                 progress.stats.dropped += 1;
-                None
+                (None, false)
+            }
+            Err(TransformError { class, error }) => {
+                let failure = Failure {
+                    stage: Stage::Transformation,
+                    class_name: &class,
+                    error: &error,
+                };
+                let failed = || match &polled {
+                    Some(record) => self.converter.failed_record(record),
+                    None => FailedRecord::default(),
+                };
+                (self.errors.tolerate(failure, failed)?, true)
             }
         };
-        progress
-            .in_flight
-            .push_back(InFlight { position, delivery });
+        if dead_letter {
+            progress.stats.skipped += 1;
+        }
+        progress.in_flight.push_back(InFlight {
+            position,
+            delivery,
+            dead_letter,
+        });
         if progress.in_flight.len() >= MAX_IN_FLIGHT {
-            await_oldest(progress).await?;
+            await_oldest(progress, &self.metrics).await?;
         }
         Ok(())
     }
 
+    fn keep_polled(&self) -> bool {
+        let policy = &self.errors.policy;
+        policy.tolerate_all && (policy.dead_letter.is_some() || policy.log)
+    }
+
     async fn produce(
         &mut self,
-        record: KafkaRecord,
+        record: &KafkaRecord<'_>,
         progress: &mut Progress,
     ) -> ConnectResult<DeliveryFuture> {
         loop {
-            let mut out = FutureRecord::to(&record.topic);
+            let mut out = FutureRecord::to(record.topic);
             if let Some(key) = &record.key {
                 out = out.key(key.as_slice());
             }
@@ -174,7 +223,7 @@ impl SourceTaskLoop {
                     if progress.in_flight.is_empty() {
                         tokio::time::sleep(Duration::from_millis(5)).await;
                     } else {
-                        await_oldest(progress).await?;
+                        await_oldest(progress, &self.metrics).await?;
                     }
                 }
                 Err((err, _)) => {
@@ -190,12 +239,16 @@ impl SourceTaskLoop {
 
     /// Commits acknowledged offsets; a failed commit is retried at the next interval.
     async fn commit(&mut self, progress: &mut Progress) -> ConnectResult<()> {
-        reap(progress)?;
+        reap(progress, &self.metrics)?;
         if progress.committable.is_empty() {
             return Ok(());
         }
         let offsets: Vec<_> = progress.committable.values().cloned().collect();
-        match self.offsets.commit(&self.id.connector, &offsets).await {
+        let started = Instant::now();
+        let committed = self.offsets.commit(&self.id.connector, &offsets).await;
+        self.metrics
+            .offset_commit(committed.is_ok(), started.elapsed());
+        match committed {
             Ok(()) => {
                 progress.committable.clear();
                 progress.stats.offset_commits += 1;
@@ -212,14 +265,18 @@ impl SourceTaskLoop {
 
 /// Moves acknowledged records, oldest first, into the committable offsets; stops at the first
 /// record still in flight so that no offset passes an unacknowledged record.
-fn reap(progress: &mut Progress) -> ConnectResult<()> {
+fn reap(progress: &mut Progress, metrics: &TaskMetrics) -> ConnectResult<()> {
     while let Some(front) = progress.in_flight.front_mut() {
         if let Some(delivery) = front.delivery.as_mut() {
-            match delivery.now_or_never() {
-                None => break,
-                Some(outcome) => settle(outcome)?,
-            }
-            progress.stats.acknowledged += 1;
+            let Some(outcome) = delivery.now_or_never() else {
+                break;
+            };
+            settle(
+                outcome,
+                front.dead_letter,
+                progress_stats(&mut progress.stats, front.dead_letter),
+                metrics,
+            )?;
         }
         if let Some(entry) = progress.in_flight.pop_front() {
             mark_committable(progress, entry.position);
@@ -229,21 +286,35 @@ fn reap(progress: &mut Progress) -> ConnectResult<()> {
 }
 
 /// Waits for the oldest in-flight record.
-async fn await_oldest(progress: &mut Progress) -> ConnectResult<()> {
+async fn await_oldest(progress: &mut Progress, metrics: &TaskMetrics) -> ConnectResult<()> {
     let Some(mut entry) = progress.in_flight.pop_front() else {
         return Ok(());
     };
     if let Some(delivery) = entry.delivery.take() {
-        settle(delivery.await)?;
-        progress.stats.acknowledged += 1;
+        let outcome = delivery.await;
+        settle(
+            outcome,
+            entry.dead_letter,
+            progress_stats(&mut progress.stats, entry.dead_letter),
+            metrics,
+        )?;
     }
     mark_committable(progress, entry.position);
     Ok(())
 }
 
-async fn drain(progress: &mut Progress) -> ConnectResult<()> {
+/// The counter an acknowledgement adds to.
+fn progress_stats(stats: &mut SourceStats, dead_letter: bool) -> &mut u64 {
+    if dead_letter {
+        &mut stats.dead_lettered
+    } else {
+        &mut stats.acknowledged
+    }
+}
+
+async fn drain(progress: &mut Progress, metrics: &TaskMetrics) -> ConnectResult<()> {
     while !progress.in_flight.is_empty() {
-        await_oldest(progress).await?;
+        await_oldest(progress, metrics).await?;
     }
     Ok(())
 }
@@ -260,15 +331,36 @@ type DeliveryOutcome = Result<
     futures::channel::oneshot::Canceled,
 >;
 
-fn settle(outcome: DeliveryOutcome) -> ConnectResult<()> {
+fn settle(
+    outcome: DeliveryOutcome,
+    dead_letter: bool,
+    counter: &mut u64,
+    metrics: &TaskMetrics,
+) -> ConnectResult<()> {
+    let what = if dead_letter {
+        "a dead-letter record"
+    } else {
+        "a record"
+    };
     match outcome {
-        Ok(Ok(_)) => Ok(()),
-        Ok(Err((err, _))) => Err(ConnectError::fatal(format!(
-            "Kafka did not acknowledge a record: {err}"
-        ))
-        .caused_by(err)),
-        Err(_) => Err(ConnectError::fatal(
-            "producer closed before acknowledging a record",
-        )),
+        Ok(Ok(_)) => {
+            *counter += 1;
+            if !dead_letter {
+                metrics.source_written(1);
+            }
+            Ok(())
+        }
+        Ok(Err((err, _))) => {
+            if dead_letter {
+                metrics.dlq_produce(false);
+            }
+            Err(
+                ConnectError::fatal(format!("Kafka did not acknowledge {what}: {err}"))
+                    .caused_by(err),
+            )
+        }
+        Err(_) => Err(ConnectError::fatal(format!(
+            "producer closed before acknowledging {what}"
+        ))),
     }
 }

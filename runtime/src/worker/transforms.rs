@@ -1,21 +1,45 @@
 //! The transform chain a task applies to each record, in the order of `transforms`.
 
+use std::time::Instant;
+
 use sluice_api::{ConnectError, ConnectResult, Record, Transform};
 
 use crate::config::TransformSpec;
+use crate::metrics::TaskMetrics;
 
 /// Configured transforms, applied in order; a dropped record skips the rest.
 pub struct TransformChain {
-    steps: Vec<(String, Box<dyn Transform>)>,
+    steps: Vec<Step>,
+    metrics: TaskMetrics,
+}
+
+struct Step {
+    alias: String,
+    class: String,
+    transform: Box<dyn Transform>,
+}
+
+/// A transform that failed on a record.
+#[derive(Debug)]
+pub struct TransformError {
+    /// The transform's class, as configured in `transforms.<alias>.type`.
+    pub class: String,
+    pub error: ConnectError,
 }
 
 impl TransformChain {
-    pub fn build(specs: &[TransformSpec]) -> ConnectResult<Self> {
+    pub fn build(specs: &[TransformSpec], metrics: TaskMetrics) -> ConnectResult<Self> {
         let steps = specs
             .iter()
-            .map(|spec| Ok((spec.alias.clone(), (spec.plugin.create)(&spec.props)?)))
+            .map(|spec| {
+                Ok(Step {
+                    alias: spec.alias.clone(),
+                    class: spec.props.get("type").cloned().unwrap_or_default(),
+                    transform: (spec.plugin.create)(&spec.props)?,
+                })
+            })
             .collect::<ConnectResult<_>>()?;
-        Ok(TransformChain { steps })
+        Ok(TransformChain { steps, metrics })
     }
 
     pub fn is_empty(&self) -> bool {
@@ -23,20 +47,29 @@ impl TransformChain {
     }
 
     /// `Ok(None)` when a transform dropped the record. Errors name the transform and the record.
-    pub fn apply(&mut self, mut record: Record) -> ConnectResult<Option<Record>> {
-        for (alias, transform) in &mut self.steps {
+    pub fn apply(&mut self, mut record: Record) -> Result<Option<Record>, TransformError> {
+        for step in &mut self.steps {
             let coordinates = record.coordinates();
-            record = match transform.apply(record) {
+            let started = Instant::now();
+            let outcome = step.transform.apply(record);
+            self.metrics.transform_time(&step.alias, started.elapsed());
+            record = match outcome {
                 Ok(Some(next)) => next,
                 Ok(None) => return Ok(None),
                 Err(err) => {
-                    let message =
-                        format!("transform '{alias}' failed on record {coordinates}: {err}");
-                    return Err(match err {
+                    let message = format!(
+                        "transform '{}' failed on record {coordinates}: {err}",
+                        step.alias
+                    );
+                    let error = match err {
                         ConnectError::Retriable { .. } => ConnectError::retriable(message),
                         _ => ConnectError::data(message),
                     }
-                    .caused_by(err));
+                    .caused_by(err);
+                    return Err(TransformError {
+                        class: step.class.clone(),
+                        error,
+                    });
                 }
             };
         }

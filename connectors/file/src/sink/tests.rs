@@ -12,6 +12,7 @@ fn context(path: &str) -> SinkTaskContext {
         connector: "file-sink".into(),
         task_id: 0,
         config,
+        reporter: std::sync::Arc::new(sluice_api::NoTolerance),
     }
 }
 
@@ -82,16 +83,22 @@ async fn stop_writes_buffered_lines() {
 }
 
 #[tokio::test]
-async fn unopenable_file_is_a_retriable_error_naming_the_path() {
+async fn unopenable_file_is_retriable_until_it_can_be_opened() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("missing-dir").join("out.txt");
+    let missing = dir.path().join("missing-dir");
+    let path = missing.join("out.txt");
     let path_str = path.to_str().unwrap();
-    let err = FileSinkTask::default()
-        .start(context(path_str))
-        .await
-        .unwrap_err();
+    let mut task = FileSinkTask::default();
+    task.start(context(path_str)).await.unwrap();
+    let batch = [record(Value::String("x".into()))];
+    let err = task.put(&batch).await.unwrap_err();
     assert!(err.is_retriable());
     assert!(err.to_string().contains(path_str), "{err}");
+
+    std::fs::create_dir(&missing).unwrap();
+    task.put(&batch).await.unwrap();
+    task.flush(&PartitionOffsets::new()).await.unwrap();
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "x\n");
 }
 
 #[tokio::test]
