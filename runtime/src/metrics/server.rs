@@ -25,13 +25,13 @@ pub fn parse_listener(listener: &str) -> Result<(String, u16), String> {
         Some((scheme, rest)) if scheme.eq_ignore_ascii_case("http") => rest,
         Some((scheme, _)) => {
             return Err(format!(
-                "'{text}': scheme '{scheme}' is not supported, use http://host:port"
+                "scheme '{scheme}' is not supported, use http://host:port"
             ));
         }
         None => text,
     };
     let rest = rest.strip_suffix('/').unwrap_or(rest);
-    let bad = || format!("'{text}' is not a listener of the form http://host:port");
+    let bad = || "expected http://host:port".to_string();
     if rest.contains('/') {
         return Err(bad());
     }
@@ -80,7 +80,8 @@ pub async fn serve(
     listener: &str,
     cancel: CancellationToken,
 ) -> Result<MetricsServer, String> {
-    let (host, port) = parse_listener(listener).map_err(|e| format!("metrics.listener: {e}"))?;
+    let (host, port) =
+        parse_listener(listener).map_err(|e| format!("metrics.listener '{listener}': {e}"))?;
     let socket = tokio::net::TcpListener::bind((host.as_str(), port))
         .await
         .map_err(|e| format!("cannot serve metrics on {listener}: {e}"))?;

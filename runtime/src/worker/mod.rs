@@ -13,6 +13,7 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use futures::FutureExt;
+use tracing::Instrument;
 
 use rdkafka::consumer::StreamConsumer;
 use rdkafka::producer::FutureProducer;
@@ -253,6 +254,9 @@ impl Worker {
         self.metrics.task_started(true);
         metrics.set_status(State::Running.as_str());
         let worker_metrics = self.metrics.clone();
+        // Every log line of the task carries its connector and task id.
+        let span = tracing::info_span!("task", connector = %id.connector, task = id.task);
+        let run = run.instrument(span);
         self.tasks.spawn(async move {
             // A panicking plugin fails its task only.
             let outcome = AssertUnwindSafe(run).catch_unwind().await;
