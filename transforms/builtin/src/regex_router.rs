@@ -56,6 +56,8 @@ pub struct RegexRouter {
     /// The bare pattern, for the replacement itself (`replaceFirst` searches again).
     pattern: Regex,
     replacement: Replacement,
+    /// The last input topic and where it was routed (`None`: left as is).
+    last: Option<(String, Option<String>)>,
 }
 
 impl RegexRouter {
@@ -82,6 +84,7 @@ impl RegexRouter {
             whole,
             pattern,
             replacement,
+            last: None,
         })
     }
 
@@ -102,8 +105,14 @@ impl RegexRouter {
 
 impl Transform for RegexRouter {
     fn apply(&mut self, mut record: Record) -> ConnectResult<Option<Record>> {
-        if let Some(topic) = self.route(&record.topic) {
-            record.topic = topic;
+        // Records in a pipeline mostly share a topic: remember the last routing, skip the regex.
+        let cached = matches!(&self.last, Some((input, _)) if *input == record.topic);
+        if !cached {
+            let routed = self.route(&record.topic);
+            self.last = Some((record.topic.clone(), routed));
+        }
+        if let Some((_, Some(routed))) = &self.last {
+            record.topic.clone_from(routed);
         }
         Ok(Some(record))
     }
