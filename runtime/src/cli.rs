@@ -85,6 +85,9 @@ pub async fn run(cli: Cli, cancel: CancellationToken) -> ExitCode {
             for p in &registry.transforms {
                 println!("{:<10} {:<20} {}", "transform", p.name, p.class);
             }
+            for p in &registry.predicates {
+                println!("{:<10} {:<20} {}", "predicate", p.name, p.class);
+            }
             for p in &registry.converters {
                 println!("{:<10} {:<20} {}", "converter", p.name, p.class);
             }

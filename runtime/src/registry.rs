@@ -1,7 +1,11 @@
 //! The one list of every built-in plugin, by Sluice name and by Kafka Connect class name.
 //! Adding a plugin means adding one line here.
 
-use sluice_api::{ConverterPlugin, SinkConnector, SourceConnector, TransformPlugin};
+use sluice_api::{
+    ConverterPlugin, PredicatePlugin, SinkConnector, SourceConnector, TransformPlugin,
+};
+
+use sluice_transforms::predicates;
 
 use crate::converters;
 
@@ -64,6 +68,7 @@ impl<T> std::fmt::Debug for Plugin<T> {
 pub struct Registry {
     pub connectors: Vec<Plugin<ConnectorFactory>>,
     pub transforms: Vec<Plugin<TransformPlugin>>,
+    pub predicates: Vec<Plugin<PredicatePlugin>>,
     pub converters: Vec<Plugin<ConverterPlugin>>,
 }
 
@@ -94,21 +99,22 @@ impl Registry {
                     Sink(sluice_connector_kafka::sink),
                 ),
             ],
-            transforms: vec![
+            transforms: builtin_transforms(),
+            predicates: vec![
                 Plugin::new(
-                    "insert-field-key",
-                    "org.apache.kafka.connect.transforms.InsertField$Key",
-                    sluice_transforms::insert_field::KEY_PLUGIN,
+                    "topic-name-matches",
+                    "org.apache.kafka.connect.transforms.predicates.TopicNameMatches",
+                    predicates::TOPIC_NAME_MATCHES,
                 ),
                 Plugin::new(
-                    "insert-field-value",
-                    "org.apache.kafka.connect.transforms.InsertField$Value",
-                    sluice_transforms::insert_field::VALUE_PLUGIN,
+                    "has-header-key",
+                    "org.apache.kafka.connect.transforms.predicates.HasHeaderKey",
+                    predicates::HAS_HEADER_KEY,
                 ),
                 Plugin::new(
-                    "regex-router",
-                    "org.apache.kafka.connect.transforms.RegexRouter",
-                    sluice_transforms::regex_router::PLUGIN,
+                    "record-is-tombstone",
+                    "org.apache.kafka.connect.transforms.predicates.RecordIsTombstone",
+                    predicates::RECORD_IS_TOMBSTONE,
                 ),
             ],
             converters: vec![
@@ -139,6 +145,10 @@ impl Registry {
         find(&self.transforms, query, "transform")
     }
 
+    pub fn predicate(&self, query: &str) -> Result<&Plugin<PredicatePlugin>, String> {
+        find(&self.predicates, query, "predicate")
+    }
+
     pub fn converter(&self, query: &str) -> Result<&Plugin<ConverterPlugin>, String> {
         find(&self.converters, query, "converter")
     }
@@ -147,21 +157,154 @@ impl Registry {
 /// Finds a plugin; the error lists the known ones so a typo is easy to fix.
 fn find<'a, T>(plugins: &'a [Plugin<T>], query: &str, kind: &str) -> Result<&'a Plugin<T>, String> {
     plugins.iter().find(|p| p.matches(query)).ok_or_else(|| {
-        let known: Vec<String> = plugins
-            .iter()
-            .map(|p| {
-                if p.name == p.class {
-                    p.name.to_string()
-                } else {
-                    format!("{} ({})", p.name, p.class)
-                }
-            })
-            .collect();
+        let known: Vec<&str> = plugins.iter().map(|p| p.name).collect();
         format!(
-            "unknown {kind} class '{query}'; known: {}",
+            "unknown {kind} class '{query}'; known: {} (or their Kafka Connect class names; `sluice plugins` lists both)",
             known.join(", ")
         )
     })
+}
+
+/// Every built-in transform, `$Key`/`$Value` variants side by side.
+fn builtin_transforms() -> Vec<Plugin<TransformPlugin>> {
+    use sluice_transforms::*;
+    vec![
+        Plugin::new(
+            "cast-key",
+            "org.apache.kafka.connect.transforms.Cast$Key",
+            cast::KEY_PLUGIN,
+        ),
+        Plugin::new(
+            "cast-value",
+            "org.apache.kafka.connect.transforms.Cast$Value",
+            cast::VALUE_PLUGIN,
+        ),
+        Plugin::new(
+            "extract-field-key",
+            "org.apache.kafka.connect.transforms.ExtractField$Key",
+            extract_field::KEY_PLUGIN,
+        ),
+        Plugin::new(
+            "extract-field-value",
+            "org.apache.kafka.connect.transforms.ExtractField$Value",
+            extract_field::VALUE_PLUGIN,
+        ),
+        Plugin::new(
+            "flatten-key",
+            "org.apache.kafka.connect.transforms.Flatten$Key",
+            flatten::KEY_PLUGIN,
+        ),
+        Plugin::new(
+            "flatten-value",
+            "org.apache.kafka.connect.transforms.Flatten$Value",
+            flatten::VALUE_PLUGIN,
+        ),
+        Plugin::new(
+            "header-from-key",
+            "org.apache.kafka.connect.transforms.HeaderFrom$Key",
+            header_from::KEY_PLUGIN,
+        ),
+        Plugin::new(
+            "header-from-value",
+            "org.apache.kafka.connect.transforms.HeaderFrom$Value",
+            header_from::VALUE_PLUGIN,
+        ),
+        Plugin::new(
+            "hoist-field-key",
+            "org.apache.kafka.connect.transforms.HoistField$Key",
+            hoist_field::KEY_PLUGIN,
+        ),
+        Plugin::new(
+            "hoist-field-value",
+            "org.apache.kafka.connect.transforms.HoistField$Value",
+            hoist_field::VALUE_PLUGIN,
+        ),
+        Plugin::new(
+            "insert-field-key",
+            "org.apache.kafka.connect.transforms.InsertField$Key",
+            insert_field::KEY_PLUGIN,
+        ),
+        Plugin::new(
+            "insert-field-value",
+            "org.apache.kafka.connect.transforms.InsertField$Value",
+            insert_field::VALUE_PLUGIN,
+        ),
+        Plugin::new(
+            "mask-field-key",
+            "org.apache.kafka.connect.transforms.MaskField$Key",
+            mask_field::KEY_PLUGIN,
+        ),
+        Plugin::new(
+            "mask-field-value",
+            "org.apache.kafka.connect.transforms.MaskField$Value",
+            mask_field::VALUE_PLUGIN,
+        ),
+        Plugin::new(
+            "replace-field-key",
+            "org.apache.kafka.connect.transforms.ReplaceField$Key",
+            replace_field::KEY_PLUGIN,
+        ),
+        Plugin::new(
+            "replace-field-value",
+            "org.apache.kafka.connect.transforms.ReplaceField$Value",
+            replace_field::VALUE_PLUGIN,
+        ),
+        Plugin::new(
+            "set-schema-metadata-key",
+            "org.apache.kafka.connect.transforms.SetSchemaMetadata$Key",
+            set_schema_metadata::KEY_PLUGIN,
+        ),
+        Plugin::new(
+            "set-schema-metadata-value",
+            "org.apache.kafka.connect.transforms.SetSchemaMetadata$Value",
+            set_schema_metadata::VALUE_PLUGIN,
+        ),
+        Plugin::new(
+            "timestamp-converter-key",
+            "org.apache.kafka.connect.transforms.TimestampConverter$Key",
+            timestamp_converter::KEY_PLUGIN,
+        ),
+        Plugin::new(
+            "timestamp-converter-value",
+            "org.apache.kafka.connect.transforms.TimestampConverter$Value",
+            timestamp_converter::VALUE_PLUGIN,
+        ),
+        Plugin::new(
+            "drop-headers",
+            "org.apache.kafka.connect.transforms.DropHeaders",
+            drop_headers::PLUGIN,
+        ),
+        Plugin::new(
+            "filter",
+            "org.apache.kafka.connect.transforms.Filter",
+            filter::PLUGIN,
+        ),
+        Plugin::new(
+            "insert-header",
+            "org.apache.kafka.connect.transforms.InsertHeader",
+            insert_header::PLUGIN,
+        ),
+        Plugin::new(
+            "regex-router",
+            "org.apache.kafka.connect.transforms.RegexRouter",
+            regex_router::PLUGIN,
+        ),
+        Plugin::new(
+            "timestamp-router",
+            "org.apache.kafka.connect.transforms.TimestampRouter",
+            timestamp_router::PLUGIN,
+        ),
+        Plugin::new(
+            "value-to-key",
+            "org.apache.kafka.connect.transforms.ValueToKey",
+            value_to_key::PLUGIN,
+        ),
+        Plugin::new(
+            "extract-new-record-state",
+            "io.debezium.transforms.ExtractNewRecordState",
+            extract_new_record_state::PLUGIN,
+        ),
+    ]
 }
 
 #[cfg(test)]
@@ -197,7 +340,9 @@ mod tests {
     fn unknown_class_lists_known_ones() {
         let err = Registry::builtin().connector("Nope").unwrap_err();
         assert!(
-            err.starts_with("unknown connector class 'Nope'; known: datagen, file-source ("),
+            err.starts_with(
+                "unknown connector class 'Nope'; known: datagen, file-source, file-sink"
+            ),
             "{err}"
         );
     }

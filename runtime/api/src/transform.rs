@@ -27,3 +27,16 @@ impl std::fmt::Debug for TransformPlugin {
         f.write_str("TransformPlugin")
     }
 }
+
+/// How the registry builds a predicate from its `predicates.<name>.*` settings (prefix removed).
+#[derive(Clone, Copy)]
+pub struct PredicatePlugin {
+    pub config_def: fn() -> ConfigDef,
+    pub create: fn(&Props) -> ConnectResult<Box<dyn Predicate>>,
+}
+
+impl std::fmt::Debug for PredicatePlugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PredicatePlugin")
+    }
+}

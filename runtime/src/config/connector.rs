@@ -4,7 +4,7 @@
 use sluice_api::config::{
     ConfigDef, ConfigErrors, ConfigType, Importance, IssueCollector, Validator,
 };
-use sluice_api::{ConverterPlugin, Props, TransformPlugin};
+use sluice_api::{ConverterPlugin, PredicatePlugin, Props, TransformPlugin};
 
 use super::worker::{WorkerConfig, strip_prefix};
 use crate::errors::{ErrorPolicy, error_config_def};
@@ -57,6 +57,13 @@ fn framework_keys() -> ConfigDef {
             "Aliases of the transforms to apply, in order.",
         )
         .optional(
+            "predicates",
+            List,
+            Some(""),
+            Low,
+            "Aliases of the predicates transforms may refer to.",
+        )
+        .optional(
             "topics",
             List,
             Some(""),
@@ -86,6 +93,18 @@ pub struct TransformSpec {
     pub alias: String,
     pub plugin: TransformPlugin,
     pub props: Props,
+    /// `transforms.<alias>.predicate`: the transform applies only to records it matches
+    /// (or does not match, with `negate`).
+    pub predicate: Option<PredicateSpec>,
+}
+
+/// A predicate from `predicates`, as one transform uses it.
+#[derive(Debug, Clone)]
+pub struct PredicateSpec {
+    pub name: String,
+    pub plugin: PredicatePlugin,
+    pub props: Props,
+    pub negate: bool,
 }
 
 /// What a sink connector consumes.
@@ -243,48 +262,113 @@ fn transform_specs(
     props: &Props,
     issues: &mut IssueCollector,
 ) -> Vec<TransformSpec> {
-    let aliases: Vec<String> = props
-        .get("transforms")
+    let predicates = aliased_plugins(
+        props,
+        "predicates",
+        |c| registry.predicate(c),
+        |p| (p.config_def)(),
+        issues,
+    );
+    let transforms = aliased_plugins(
+        props,
+        "transforms",
+        |c| registry.transform(c),
+        |p| (p.config_def)(),
+        issues,
+    );
+    let mut specs = Vec::new();
+    for (alias, plugin, settings) in transforms {
+        let prefix = format!("transforms.{alias}.");
+        let negate = match settings
+            .get("negate")
+            .map(|v| v.trim().to_ascii_lowercase())
+        {
+            None => false,
+            Some(v) if v == "true" => true,
+            Some(v) if v == "false" => false,
+            Some(v) => {
+                issues.push(
+                    format!("{prefix}negate"),
+                    format!("invalid value '{v}': expected a boolean (true or false)"),
+                );
+                continue;
+            }
+        };
+        let predicate = match settings
+            .get("predicate")
+            .map(|p| p.trim())
+            .filter(|p| !p.is_empty())
+        {
+            None => None,
+            Some(name) => match predicates.iter().find(|(n, _, _)| n == name) {
+                Some((name, plugin, settings)) => Some(PredicateSpec {
+                    name: name.clone(),
+                    plugin: *plugin,
+                    props: settings.clone(),
+                    negate,
+                }),
+                None => {
+                    issues.push(
+                        format!("{prefix}predicate"),
+                        format!("predicate '{name}' is not listed in predicates"),
+                    );
+                    continue;
+                }
+            },
+        };
+        specs.push(TransformSpec {
+            alias,
+            plugin,
+            props: settings,
+            predicate,
+        });
+    }
+    specs
+}
+
+/// The aliases listed under `list_key` (`transforms`, `predicates`), each resolved through its
+/// `<list_key>.<alias>.type` and validated against its own settings (prefix removed).
+fn aliased_plugins<'r, T: Copy + 'r>(
+    props: &Props,
+    list_key: &str,
+    find: impl Fn(&str) -> Result<&'r Plugin<T>, String>,
+    config_def: impl Fn(&T) -> ConfigDef,
+    issues: &mut IssueCollector,
+) -> Vec<(String, T, Props)> {
+    let aliases: Vec<&str> = props
+        .get(list_key)
         .map(|list| {
             list.split(',')
                 .map(str::trim)
                 .filter(|a| !a.is_empty())
-                .map(String::from)
                 .collect()
         })
         .unwrap_or_default();
-    let mut specs = Vec::new();
+    let mut found = Vec::new();
     for (i, alias) in aliases.iter().enumerate() {
         if aliases[..i].contains(alias) {
-            issues.push("transforms", format!("duplicate transform alias '{alias}'"));
+            issues.push(list_key, format!("duplicate alias '{alias}'"));
             continue;
         }
-        let prefix = format!("transforms.{alias}.");
+        let prefix = format!("{list_key}.{alias}.");
         let settings = strip_prefix(props, &prefix);
         let Some(class) = settings.get("type") else {
-            issues.push(format!("{prefix}type"), "missing required transform type");
+            issues.push(format!("{prefix}type"), "missing required type");
             continue;
         };
-        let Ok(plugin) = registry
-            .transform(class)
-            .map_err(|e| issues.push(format!("{prefix}type"), e))
-        else {
+        let Ok(plugin) = find(class).map_err(|e| issues.push(format!("{prefix}type"), e)) else {
             continue;
         };
         if issues
             .take(
-                (plugin.factory.config_def)()
+                config_def(&plugin.factory)
                     .parse(&settings)
                     .map_err(|e| e.prefixed(&prefix)),
             )
             .is_some()
         {
-            specs.push(TransformSpec {
-                alias: alias.clone(),
-                plugin: plugin.factory,
-                props: settings,
-            });
+            found.push((alias.to_string(), plugin.factory, settings));
         }
     }
-    specs
+    found
 }

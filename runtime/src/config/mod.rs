@@ -5,6 +5,6 @@ pub mod files;
 pub mod properties;
 pub mod worker;
 
-pub use connector::{ConnectorSpec, ConverterSpec, SinkTopics, TransformSpec};
+pub use connector::{ConnectorSpec, ConverterSpec, PredicateSpec, SinkTopics, TransformSpec};
 pub use files::{ConnectorFile, read_connector_file, read_worker_file};
 pub use worker::{OffsetStorage, WorkerConfig};

@@ -236,7 +236,8 @@ impl Worker {
         spec: &ConnectorSpec,
         metrics: &TaskMetrics,
     ) -> ConnectResult<StreamConsumer<sink_task::SinkConsumerContext>> {
-        kafka::consumer_config(&self.config, &spec.name, &spec.props)
+        let pattern = matches!(spec.sink_topics, Some(SinkTopics::Regex(_)));
+        kafka::consumer_config(&self.config, &spec.name, &spec.props, pattern)
             .create_with_context(sink_task::SinkConsumerContext::new(metrics.clone()))
             .map_err(|e| {
                 ConnectError::fatal(format!("invalid consumer settings for {}: {e}", spec.name))

@@ -2,7 +2,7 @@
 
 use std::time::Instant;
 
-use sluice_api::{ConnectError, ConnectResult, Record, Transform};
+use sluice_api::{ConnectError, ConnectResult, Predicate, Record, Transform};
 
 use crate::config::TransformSpec;
 use crate::metrics::TaskMetrics;
@@ -17,6 +17,8 @@ struct Step {
     alias: String,
     class: String,
     transform: Box<dyn Transform>,
+    /// The step runs only on records the predicate accepts (`negate` flips it).
+    predicate: Option<(Box<dyn Predicate>, bool)>,
 }
 
 /// A transform that failed on a record.
@@ -32,10 +34,15 @@ impl TransformChain {
         let steps = specs
             .iter()
             .map(|spec| {
+                let predicate = match &spec.predicate {
+                    Some(p) => Some(((p.plugin.create)(&p.props)?, p.negate)),
+                    None => None,
+                };
                 Ok(Step {
                     alias: spec.alias.clone(),
                     class: spec.props.get("type").cloned().unwrap_or_default(),
                     transform: (spec.plugin.create)(&spec.props)?,
+                    predicate,
                 })
             })
             .collect::<ConnectResult<_>>()?;
@@ -49,6 +56,11 @@ impl TransformChain {
     /// `Ok(None)` when a transform dropped the record. Errors name the transform and the record.
     pub fn apply(&mut self, mut record: Record) -> Result<Option<Record>, TransformError> {
         for step in &mut self.steps {
+            if let Some((predicate, negate)) = &step.predicate
+                && predicate.test(&record) == *negate
+            {
+                continue;
+            }
             let coordinates = record.coordinates();
             let started = Instant::now();
             let outcome = step.transform.apply(record);

@@ -4,7 +4,7 @@
 mod config;
 mod schema;
 
-use std::mem;
+use std::sync::Arc;
 
 use sluice_api::{
     ConnectError, ConnectResult, Props, Record, SchemaRef, Struct, Transform, TransformPlugin,
@@ -12,7 +12,9 @@ use sluice_api::{
 };
 
 pub use config::{InsertFieldConfig, InsertionSpec, config_def};
-use schema::SchemaCache;
+use schema::updated_schema;
+
+use crate::common::{SchemaCache, Target, copy_fields};
 
 /// `InsertField$Key`: inserts into the record key.
 pub const KEY_PLUGIN: TransformPlugin = TransformPlugin {
@@ -37,13 +39,6 @@ fn create_value(props: &Props) -> ConnectResult<Box<dyn Transform>> {
         InsertFieldConfig::parse(props)?,
         Target::Value,
     )))
-}
-
-/// Which part of the record the transform changes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Target {
-    Key,
-    Value,
 }
 
 /// The InsertField transform.
@@ -134,9 +129,10 @@ impl InsertField {
             let problem = format!("expected a struct, found {}", value.type_name());
             return Err(self.error(record, &problem));
         };
+        let config = &self.config;
         let updated = self
             .schemas
-            .updated(&self.config, schema)
+            .get_or_try(schema, |input| updated_schema(config, input).map(Arc::new))
             .map_err(|problem| self.error(record, &problem))?;
         let mut output = copy_fields(schema, input, self.config.replace_null_with_default);
 
@@ -166,42 +162,9 @@ impl InsertField {
     }
 }
 
-/// The input struct's values in schema order; a missing field counts as null, and a null takes
-/// the field's default when `use_defaults` (Kafka Connect's `Struct.get` does the same).
-fn copy_fields(schema: &SchemaRef, input: Struct, use_defaults: bool) -> Vec<(String, Value)> {
-    let mut values = input.into_fields();
-    let fields = schema.fields();
-    let mut output = Vec::with_capacity(fields.len() + 5);
-    for (index, field) in fields.iter().enumerate() {
-        // Structs normally hold their fields in schema order; look further only when they do not.
-        let slot = match values.get_mut(index) {
-            Some((name, value)) if *name == field.name => Some(value),
-            _ => values
-                .iter_mut()
-                .find(|(name, _)| *name == field.name)
-                .map(|(_, value)| value),
-        };
-        let mut value = slot.map_or(Value::Null, |value| mem::replace(value, Value::Null));
-        if let (Value::Null, true, Some(default)) = (&value, use_defaults, &field.schema.default) {
-            value = default.clone();
-        }
-        output.push((field.name.clone(), value));
-    }
-    output
-}
-
 impl Transform for InsertField {
     fn apply(&mut self, mut record: Record) -> ConnectResult<Option<Record>> {
-        let (schema, value) = match self.target {
-            Target::Key => (
-                record.key_schema.take(),
-                mem::replace(&mut record.key, Value::Null),
-            ),
-            Target::Value => (
-                record.value_schema.take(),
-                mem::replace(&mut record.value, Value::Null),
-            ),
-        };
+        let (schema, value) = self.target.take(&mut record);
         // Tombstones (and null keys) pass through untouched, as in Kafka Connect.
         let (schema, value) = match (schema, value) {
             (schema, Value::Null) => (schema, Value::Null),
@@ -211,10 +174,7 @@ impl Transform for InsertField {
                 (Some(schema), value)
             }
         };
-        match self.target {
-            Target::Key => (record.key_schema, record.key) = (schema, value),
-            Target::Value => (record.value_schema, record.value) = (schema, value),
-        }
+        self.target.put(&mut record, schema, value);
         Ok(Some(record))
     }
 }

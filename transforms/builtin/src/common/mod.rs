@@ -1,0 +1,50 @@
+//! Pieces every transform shares: the `$Key`/`$Value` target, a schema cache, struct copying
+//! and error messages.
+
+pub mod date_format;
+pub mod field_path;
+mod schema_cache;
+mod target;
+
+use std::mem;
+
+use sluice_api::{ConnectError, Record, SchemaRef, Struct, Value};
+
+pub use schema_cache::SchemaCache;
+pub use target::Target;
+
+/// A record-level error naming the transform and where the record stands.
+pub fn data_error(
+    transform: &str,
+    record: &Record,
+    problem: impl std::fmt::Display,
+) -> ConnectError {
+    ConnectError::data(format!(
+        "{transform}: {problem} (record {})",
+        record.coordinates()
+    ))
+}
+
+/// The input struct's values in schema order; a missing field counts as null, and a null takes
+/// the field's default when `use_defaults` (Kafka Connect's `Struct.get` does the same).
+pub fn copy_fields(schema: &SchemaRef, input: Struct, use_defaults: bool) -> Vec<(String, Value)> {
+    let mut values = input.into_fields();
+    let fields = schema.fields();
+    let mut output = Vec::with_capacity(fields.len() + 5);
+    for (index, field) in fields.iter().enumerate() {
+        // Structs normally hold their fields in schema order; look further only when they do not.
+        let slot = match values.get_mut(index) {
+            Some((name, value)) if *name == field.name => Some(value),
+            _ => values
+                .iter_mut()
+                .find(|(name, _)| *name == field.name)
+                .map(|(_, value)| value),
+        };
+        let mut value = slot.map_or(Value::Null, |value| mem::replace(value, Value::Null));
+        if let (Value::Null, true, Some(default)) = (&value, use_defaults, &field.schema.default) {
+            value = default.clone();
+        }
+        output.push((field.name.clone(), value));
+    }
+    output
+}
