@@ -18,8 +18,8 @@ use sluice_api::{
 pub use config::{CastConfig, CastSpec, CastType, config_def};
 use convert::{cast_value, unsupported_input};
 
+use crate::common::copy_schema_basics;
 use crate::common::{SchemaCache, Target, copy_fields, data_error};
-use crate::replace_field::copy_schema_basics;
 
 /// `Cast$Key`: casts the record key or its fields.
 pub const KEY_PLUGIN: TransformPlugin = TransformPlugin {

@@ -10,10 +10,9 @@ use sluice_api::{
     TransformPlugin, Value,
 };
 
-pub(crate) use config::java_split_colon;
 pub use config::{ReplaceFieldConfig, config_def};
 
-use crate::common::{SchemaCache, Target, copy_fields, data_error};
+use crate::common::{SchemaCache, Target, copy_fields, copy_schema_basics, data_error};
 
 /// `ReplaceField$Key`: changes the record key.
 pub const KEY_PLUGIN: TransformPlugin = TransformPlugin {
@@ -34,20 +33,6 @@ fn create_key(props: &Props) -> ConnectResult<Box<dyn Transform>> {
 fn create_value(props: &Props) -> ConnectResult<Box<dyn Transform>> {
     let config = ReplaceFieldConfig::parse(props)?;
     Ok(Box::new(ReplaceField::new(config, Target::Value)))
-}
-
-/// A new schema of type `ty` with the source's name, version, doc and parameters; required and
-/// without default, like Kafka Connect's `SchemaUtil.copySchemaBasics`.
-pub(crate) fn copy_schema_basics(source: &Schema, ty: SchemaType) -> Schema {
-    Schema {
-        ty,
-        optional: false,
-        default: None,
-        name: source.name.clone(),
-        version: source.version,
-        doc: source.doc.clone(),
-        parameters: source.parameters.clone(),
-    }
 }
 
 /// The ReplaceField transform.

@@ -3,7 +3,7 @@
 use sluice_api::config::{ConfigValue, Validator};
 use sluice_api::{ConfigDef, ConfigErrors, ConfigType, Importance, Props, SchemaType};
 
-use crate::replace_field::java_split_colon;
+use crate::common::java_split_colon;
 
 pub const SPEC: &str = "spec";
 pub const REPLACE_NULL_WITH_DEFAULT: &str = "replace.null.with.default";

@@ -8,7 +8,7 @@ mod target;
 
 use std::mem;
 
-use sluice_api::{ConnectError, Record, SchemaRef, Struct, Value};
+use sluice_api::{ConnectError, Record, Schema, SchemaRef, SchemaType, Struct, Value};
 
 pub use schema_cache::SchemaCache;
 pub use target::Target;
@@ -47,4 +47,28 @@ pub fn copy_fields(schema: &SchemaRef, input: Struct, use_defaults: bool) -> Vec
         output.push((field.name.clone(), value));
     }
     output
+}
+
+/// A new schema of type `ty` with the source's name, version, doc and parameters; required and
+/// without default, like Kafka Connect's `SchemaUtil.copySchemaBasics`.
+pub fn copy_schema_basics(source: &Schema, ty: SchemaType) -> Schema {
+    Schema {
+        ty,
+        optional: false,
+        default: None,
+        name: source.name.clone(),
+        version: source.version,
+        doc: source.doc.clone(),
+        parameters: source.parameters.clone(),
+    }
+}
+
+/// Splits like Java's `String.split(":")`: trailing empty parts are dropped, so `a:b:` is the
+/// pair (a, b) and `a:` is invalid, exactly as Kafka Connect reads rename mappings.
+pub fn java_split_colon(text: &str) -> Vec<&str> {
+    let mut parts: Vec<&str> = text.split(':').collect();
+    while parts.last().is_some_and(|p| p.is_empty()) {
+        parts.pop();
+    }
+    parts
 }

@@ -3,7 +3,7 @@
 use sluice_api::{Field, Schema, SchemaType, Value};
 
 use super::FlattenConfig;
-use crate::replace_field::copy_schema_basics;
+use crate::common::copy_schema_basics;
 
 /// The input's name, version, doc and parameters over the flattened fields; like Kafka Connect's,
 /// the result is a required struct without default.

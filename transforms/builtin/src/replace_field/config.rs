@@ -3,6 +3,8 @@
 use sluice_api::config::{ConfigValue, Validator};
 use sluice_api::{ConfigDef, ConfigErrors, ConfigType, Importance, Props};
 
+use crate::common::java_split_colon;
+
 pub const EXCLUDE: &str = "exclude";
 pub const INCLUDE: &str = "include";
 pub const RENAMES: &str = "renames";
@@ -66,16 +68,6 @@ fn valid_renames(value: &ConfigValue) -> Result<(), String> {
         ConfigValue::List(items) => parse_renames(items).map(drop),
         _ => Ok(()),
     }
-}
-
-/// Splits like Java's `String.split(":")`: trailing empty parts are dropped, so `a:b:` is the
-/// pair (a, b) and `a:` is invalid, exactly as Kafka Connect reads rename mappings.
-pub(crate) fn java_split_colon(text: &str) -> Vec<&str> {
-    let mut parts: Vec<&str> = text.split(':').collect();
-    while parts.last().is_some_and(|p| p.is_empty()) {
-        parts.pop();
-    }
-    parts
 }
 
 /// `old:new` pairs; a later mapping of the same field wins, as in Kafka Connect's HashMap.
