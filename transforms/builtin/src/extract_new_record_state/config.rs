@@ -94,6 +94,7 @@ pub fn config_def() -> ConfigDef {
             Importance::Medium,
             "Whether a rewritten record replaces null fields that have a default with the default.",
         )
+        .merge(unsupported_keys())
 }
 
 fn valid_references(value: &ConfigValue) -> Result<(), String> {
@@ -226,4 +227,31 @@ impl ExtractNewRecordStateConfig {
             replace_null_with_default: parsed.bool(REPLACE_NULL_WITH_DEFAULT),
         })
     }
+}
+
+/// Debezium keys Sluice does not implement yet: setting one is a config error rather than a
+/// setting that silently does nothing.
+fn unsupported_keys() -> ConfigDef {
+    let keys = [
+        "route.by.field",
+        "drop.fields.header.name",
+        "drop.fields.from.key",
+        "drop.fields.keep.schema.compatible",
+        "operation.header",
+    ];
+    keys.iter().fold(ConfigDef::new(), |def, key| {
+        def.optional(
+            key,
+            ConfigType::String,
+            None,
+            Importance::Low,
+            "Not supported by Sluice yet.",
+        )
+        .validate(Validator::Custom(|value| match value {
+            sluice_api::config::ConfigValue::String(s) if !s.is_empty() => {
+                Err("not supported by Sluice's ExtractNewRecordState yet".to_string())
+            }
+            _ => Ok(()),
+        }))
+    })
 }

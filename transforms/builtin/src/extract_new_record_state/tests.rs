@@ -376,3 +376,13 @@ fn config_is_parsed_and_checked_together() {
     assert_eq!(defaults.delete_handling, DeleteHandling::Drop);
     assert!(defaults.add_fields.is_empty() && defaults.add_headers.is_empty());
 }
+
+#[test]
+fn unsupported_debezium_keys_are_config_errors() {
+    let err = config_def()
+        .parse(&props(&[("route.by.field", "table")]))
+        .unwrap_err();
+    assert_eq!(err.issues()[0].key, "route.by.field");
+    assert!(err.issues()[0].reason.contains("not supported"), "{err}");
+    assert!(config_def().parse(&props(&[])).is_ok());
+}
