@@ -19,7 +19,7 @@ pub use config::{CastConfig, CastSpec, CastType, config_def};
 use convert::{cast_value, unsupported_input};
 
 use crate::common::copy_schema_basics;
-use crate::common::{SchemaCache, Target, copy_fields, data_error};
+use crate::common::{SchemaCache, Target, copy_fields, data_error, on_target};
 
 /// `Cast$Key`: casts the record key or its fields.
 pub const KEY_PLUGIN: TransformPlugin = TransformPlugin {
@@ -186,19 +186,13 @@ fn cast_field(config: &CastConfig, field: &Field) -> Result<Field, String> {
 }
 
 impl Transform for Cast {
-    fn apply(&mut self, mut record: Record) -> ConnectResult<Option<Record>> {
-        let (schema, value) = self.target.take(&mut record);
-        // Tombstones (and null keys) pass through untouched, as in Kafka Connect.
-        let (schema, value) = match (schema, value) {
-            (schema, Value::Null) => (schema, Value::Null),
-            (None, value) => (None, self.apply_schemaless(&record, value)?),
-            (Some(schema), value) => {
-                let (schema, value) = self.apply_with_schema(&record, &schema, value)?;
-                (Some(schema), value)
-            }
-        };
-        self.target.put(&mut record, schema, value);
-        Ok(Some(record))
+    fn apply(&mut self, record: Record) -> ConnectResult<Option<Record>> {
+        on_target(self.target, record, |record, schema, value| match schema {
+            None => Ok((None, self.apply_schemaless(record, value)?)),
+            Some(schema) => self
+                .apply_with_schema(record, &schema, value)
+                .map(|(s, v)| (Some(s), v)),
+        })
     }
 }
 

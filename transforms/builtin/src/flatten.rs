@@ -14,7 +14,7 @@ use sluice_api::{
     SchemaType, Struct, Transform, TransformPlugin, Value,
 };
 
-use crate::common::{SchemaCache, Target, copy_fields, data_error};
+use crate::common::{SchemaCache, Target, copy_fields, data_error, on_target};
 
 pub const DELIMITER: &str = "delimiter";
 pub const DELIMITER_DEFAULT: &str = ".";
@@ -241,19 +241,13 @@ impl Flatten {
 }
 
 impl Transform for Flatten {
-    fn apply(&mut self, mut record: Record) -> ConnectResult<Option<Record>> {
-        let (schema, value) = self.target.take(&mut record);
-        // Tombstones (and null keys) pass through untouched, as in Kafka Connect.
-        let (schema, value) = match (schema, value) {
-            (schema, Value::Null) => (schema, Value::Null),
-            (None, value) => (None, self.apply_schemaless(&record, value)?),
-            (Some(schema), value) => {
-                let (schema, value) = self.apply_with_schema(&record, &schema, value)?;
-                (Some(schema), value)
-            }
-        };
-        self.target.put(&mut record, schema, value);
-        Ok(Some(record))
+    fn apply(&mut self, record: Record) -> ConnectResult<Option<Record>> {
+        on_target(self.target, record, |record, schema, value| match schema {
+            None => Ok((None, self.apply_schemaless(record, value)?)),
+            Some(schema) => self
+                .apply_with_schema(record, &schema, value)
+                .map(|(s, v)| (Some(s), v)),
+        })
     }
 }
 

@@ -14,7 +14,7 @@ use sluice_api::{
 pub use config::{InsertFieldConfig, InsertionSpec, config_def};
 use schema::updated_schema;
 
-use crate::common::{SchemaCache, Target, copy_fields};
+use crate::common::{SchemaCache, Target, copy_fields, on_target};
 
 /// `InsertField$Key`: inserts into the record key.
 pub const KEY_PLUGIN: TransformPlugin = TransformPlugin {
@@ -163,19 +163,13 @@ impl InsertField {
 }
 
 impl Transform for InsertField {
-    fn apply(&mut self, mut record: Record) -> ConnectResult<Option<Record>> {
-        let (schema, value) = self.target.take(&mut record);
-        // Tombstones (and null keys) pass through untouched, as in Kafka Connect.
-        let (schema, value) = match (schema, value) {
-            (schema, Value::Null) => (schema, Value::Null),
-            (None, value) => (None, self.apply_schemaless(&record, value)?),
-            (Some(schema), value) => {
-                let (schema, value) = self.apply_with_schema(&record, &schema, value)?;
-                (Some(schema), value)
-            }
-        };
-        self.target.put(&mut record, schema, value);
-        Ok(Some(record))
+    fn apply(&mut self, record: Record) -> ConnectResult<Option<Record>> {
+        on_target(self.target, record, |record, schema, value| match schema {
+            None => Ok((None, self.apply_schemaless(record, value)?)),
+            Some(schema) => self
+                .apply_with_schema(record, &schema, value)
+                .map(|(s, v)| (Some(s), v)),
+        })
     }
 }
 

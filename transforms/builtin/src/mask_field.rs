@@ -12,7 +12,7 @@ use sluice_api::{
 
 use masking::{DecimalText, empty_value, replaced};
 
-use crate::common::{Target, copy_fields, data_error};
+use crate::common::{Target, copy_fields, data_error, on_target};
 
 pub const FIELDS: &str = "fields";
 pub const REPLACEMENT: &str = "replacement";
@@ -188,16 +188,15 @@ impl MaskField {
 }
 
 impl Transform for MaskField {
-    fn apply(&mut self, mut record: Record) -> ConnectResult<Option<Record>> {
-        let (schema, value) = self.target.take(&mut record);
-        // Tombstones (and null keys) pass through untouched, as in Kafka Connect.
-        let value = match (&schema, value) {
-            (_, Value::Null) => Value::Null,
-            (None, value) => self.apply_schemaless(&record, value)?,
-            (Some(schema), value) => self.apply_with_schema(&record, schema, value)?,
-        };
-        self.target.put(&mut record, schema, value);
-        Ok(Some(record))
+    fn apply(&mut self, record: Record) -> ConnectResult<Option<Record>> {
+        // Masking keeps the schema.
+        on_target(self.target, record, |record, schema, value| {
+            let value = match &schema {
+                None => self.apply_schemaless(record, value)?,
+                Some(s) => self.apply_with_schema(record, s, value)?,
+            };
+            Ok((schema, value))
+        })
     }
 }
 

@@ -12,7 +12,7 @@ use sluice_api::{
 
 pub use config::{ReplaceFieldConfig, config_def};
 
-use crate::common::{SchemaCache, Target, copy_fields, copy_schema_basics, data_error};
+use crate::common::{SchemaCache, Target, copy_fields, copy_schema_basics, data_error, on_target};
 
 /// `ReplaceField$Key`: changes the record key.
 pub const KEY_PLUGIN: TransformPlugin = TransformPlugin {
@@ -137,19 +137,13 @@ fn updated_schema(config: &ReplaceFieldConfig, input: &Schema) -> Result<Schema,
 }
 
 impl Transform for ReplaceField {
-    fn apply(&mut self, mut record: Record) -> ConnectResult<Option<Record>> {
-        let (schema, value) = self.target.take(&mut record);
-        // Tombstones (and null keys) pass through untouched, as in Kafka Connect.
-        let (schema, value) = match (schema, value) {
-            (schema, Value::Null) => (schema, Value::Null),
-            (None, value) => (None, self.apply_schemaless(&record, value)?),
-            (Some(schema), value) => {
-                let (schema, value) = self.apply_with_schema(&record, &schema, value)?;
-                (Some(schema), value)
-            }
-        };
-        self.target.put(&mut record, schema, value);
-        Ok(Some(record))
+    fn apply(&mut self, record: Record) -> ConnectResult<Option<Record>> {
+        on_target(self.target, record, |record, schema, value| match schema {
+            None => Ok((None, self.apply_schemaless(record, value)?)),
+            Some(schema) => self
+                .apply_with_schema(record, &schema, value)
+                .map(|(s, v)| (Some(s), v)),
+        })
     }
 }
 

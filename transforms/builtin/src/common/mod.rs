@@ -8,10 +8,29 @@ mod target;
 
 use std::mem;
 
-use sluice_api::{ConnectError, Record, Schema, SchemaRef, SchemaType, Struct, Value};
+use sluice_api::{
+    ConnectError, ConnectResult, Record, Schema, SchemaRef, SchemaType, Struct, Value,
+};
 
 pub use schema_cache::SchemaCache;
 pub use target::Target;
+
+/// Runs a `$Key`/`$Value` transform on its part of the record. Nulls (tombstones, null keys)
+/// pass through untouched, as in Kafka Connect; `apply` gets the schema, if any, and the data.
+pub fn on_target(
+    target: Target,
+    mut record: Record,
+    apply: impl FnOnce(&Record, Option<SchemaRef>, Value) -> ConnectResult<(Option<SchemaRef>, Value)>,
+) -> ConnectResult<Option<Record>> {
+    let (schema, value) = target.take(&mut record);
+    let (schema, value) = if value.is_null() {
+        (schema, value)
+    } else {
+        apply(&record, schema, value)?
+    };
+    target.put(&mut record, schema, value);
+    Ok(Some(record))
+}
 
 /// A record-level error naming the transform and where the record stands.
 pub fn data_error(
