@@ -53,7 +53,7 @@ impl TransformChain {
         self.steps.is_empty()
     }
 
-    /// `Ok(None)` when a transform dropped the record. Errors name the transform and the record.
+    /// `Ok(None)` when a transform dropped the record. Errors name the transform.
     pub fn apply(&mut self, mut record: Record) -> Result<Option<Record>, TransformError> {
         for step in &mut self.steps {
             if let Some((predicate, negate)) = &step.predicate
@@ -61,7 +61,6 @@ impl TransformChain {
             {
                 continue;
             }
-            let coordinates = record.coordinates();
             let started = Instant::now();
             let outcome = step.transform.apply(record);
             self.metrics.transform_time(&step.alias, started.elapsed());
@@ -69,10 +68,9 @@ impl TransformChain {
                 Ok(Some(next)) => next,
                 Ok(None) => return Ok(None),
                 Err(err) => {
-                    let message = format!(
-                        "transform '{}' failed on record {coordinates}: {err}",
-                        step.alias
-                    );
+                    // Transforms name the record in their errors; formatting its position here
+                    // for every record would cost an allocation per record and step.
+                    let message = format!("transform '{}' failed: {err}", step.alias);
                     let error = match err {
                         ConnectError::Retriable { .. } => ConnectError::retriable(message),
                         _ => ConnectError::data(message),
