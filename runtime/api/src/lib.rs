@@ -21,4 +21,4 @@ pub use task::{
     ErrantRecordReporter, NoTolerance, OffsetSnapshot, PartitionOffsets, SinkTask, SinkTaskContext,
     SourceTask, SourceTaskContext, TopicPartition,
 };
-pub use transform::{Predicate, PredicatePlugin, Transform, TransformPlugin};
+pub use transform::{BatchOutput, Predicate, PredicatePlugin, Transform, TransformPlugin};

@@ -85,6 +85,7 @@ pub(crate) struct Families {
     pub commit_time: HistogramVec,
     pub status: IntGaugeVec,
     pub transform_time: HistogramVec,
+    pub plugin_counters: IntCounterVec,
     pub record_failures: IntCounterVec,
     pub record_errors: IntCounterVec,
     pub records_skipped: IntCounterVec,
@@ -269,9 +270,20 @@ impl Metrics {
             transform_time: b.histograms(
                 CONNECTOR_TASK,
                 "transform_time_seconds",
-                "Time one transform (label transform, its alias) takes per record.",
+                "Time one transform (label transform, its alias) takes per record, averaged over each batch.",
                 &["connector", "task", "transform"],
                 TRANSFORM_BUCKETS,
+            ),
+            plugin_counters: b.register(
+                IntCounterVec::new(
+                    Builder::opts(
+                        CONNECTOR_TASK,
+                        "plugin_counter_total",
+                        "Counters a WASM transform plugin (label transform) keeps, by name.",
+                    ),
+                    &["connector", "task", "transform", "counter"],
+                )
+                .expect("valid metric"),
             ),
             record_failures: b.counters(
                 TASK_ERROR,

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use prometheus::{Histogram, HistogramVec, IntCounter, IntGauge, IntGaugeVec};
+use prometheus::{Histogram, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec};
 
 use super::{Families, ProgressSummary, TASK_STATES, observe};
 
@@ -40,6 +40,7 @@ struct Inner {
     /// Per transform alias, created on first use.
     transforms: Mutex<Vec<(Box<str>, Histogram)>>,
     transform_family: HistogramVec,
+    plugin_counters: IntCounterVec,
     /// One gauge per state seen (the standard ones up front); the current one is 1.
     states: Mutex<Vec<(String, IntGauge)>>,
     status_family: IntGaugeVec,
@@ -97,6 +98,7 @@ impl TaskMetrics {
                 last_error: f.last_error.with_label_values(&labels),
                 transforms: Mutex::new(Vec::new()),
                 transform_family: f.transform_time.clone(),
+                plugin_counters: f.plugin_counters.clone(),
                 states: Mutex::new(states),
                 status_family: f.status.clone(),
                 connector: connector.into(),
@@ -218,7 +220,7 @@ impl TaskMetrics {
             .set(i64::try_from(now).unwrap_or(i64::MAX));
     }
 
-    /// How long the transform with this alias took for one record.
+    /// How long the transform with this alias took for one record (a batch's average).
     pub fn transform_time(&self, alias: &str, elapsed: Duration) {
         let mut transforms = lock(&self.inner.transforms);
         if let Some((_, histogram)) = transforms.iter().find(|(a, _)| &**a == alias) {
@@ -232,6 +234,14 @@ impl TaskMetrics {
         ]);
         observe(&histogram, elapsed);
         transforms.push((alias.into(), histogram));
+    }
+
+    /// Adds to a counter a transform plugin keeps (`plugin_counter_total`).
+    pub fn plugin_counter(&self, alias: &str, name: &str, delta: u64) {
+        self.inner
+            .plugin_counters
+            .with_label_values(&[&*self.inner.connector, &*self.inner.task, alias, name])
+            .inc_by(delta);
     }
 
     /// The task's state (`RUNNING`, `FAILED`, …): its `status` series becomes 1, the others 0.

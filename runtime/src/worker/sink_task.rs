@@ -182,48 +182,87 @@ impl SinkTaskLoop {
                 message = self.consumer.recv() => Some(message),
             };
             if let Some(message) = first {
-                let mut batch = Vec::with_capacity(self.batch_size);
+                let mut messages = Vec::with_capacity(self.batch_size);
                 let mut next = Some(message);
                 while let Some(message) = next {
                     // librdkafka reports transient broker trouble as errors and recovers by itself.
-                    let message = match message {
-                        Ok(message) => message,
+                    match message {
+                        Ok(message) => messages.push(message),
                         Err(err) => {
                             tracing::warn!(task = %self.id, error = %err, "consumer error");
                             break;
                         }
-                    };
-                    stats.consumed += 1;
-                    self.metrics.sink_read(1);
-                    pending.insert(
-                        TopicPartition::new(message.topic(), message.partition()),
-                        message.offset() + 1,
-                    );
-                    match process(
-                        &self.converter,
-                        &mut self.transforms,
-                        &self.converter_classes,
-                        &message,
-                    ) {
-                        Ok(Some(record)) => batch.push(record),
-                        Ok(None) => stats.dropped += 1,
-                        Err((failure_class, stage, error)) => {
-                            let failure = Failure {
-                                stage,
-                                class_name: &failure_class,
-                                error: &error,
-                            };
-                            dead_letters
-                                .push(self.errors.tolerate(failure, || failed_message(&message))?);
-                            stats.skipped += 1;
-                        }
                     }
-                    next = if batch.len() < self.batch_size {
+                    next = if messages.len() < self.batch_size {
                         self.consumer.recv().now_or_never()
                     } else {
                         None
                     };
                 }
+                stats.consumed += messages.len() as u64;
+                self.metrics.sink_read(messages.len() as u64);
+                let mut records = Vec::with_capacity(messages.len());
+                let mut origins = Vec::with_capacity(messages.len());
+                for (index, message) in messages.iter().enumerate() {
+                    pending.insert(
+                        TopicPartition::new(message.topic(), message.partition()),
+                        message.offset() + 1,
+                    );
+                    match convert(&self.converter, &self.converter_classes, message) {
+                        Ok(mut record) if !self.transforms.is_empty() => {
+                            // Kept for the dead-letter headers, since a transform may rename the topic.
+                            record.original_topic = Some(record.topic.clone());
+                            records.push(record);
+                            origins.push(index);
+                        }
+                        Ok(record) => {
+                            records.push(record);
+                            origins.push(index);
+                        }
+                        Err((class, stage, error)) => {
+                            let failure = Failure {
+                                stage,
+                                class_name: &class,
+                                error: &error,
+                            };
+                            dead_letters
+                                .push(self.errors.tolerate(failure, || failed_message(message))?);
+                            stats.skipped += 1;
+                        }
+                    }
+                }
+                let batch = if self.transforms.is_empty() {
+                    records
+                } else {
+                    let converted = records.len();
+                    let mut batch = Vec::with_capacity(converted);
+                    let mut seen = 0;
+                    let mut last = None;
+                    for (index, result) in self.transforms.apply_batch(records)? {
+                        if last != Some(index) {
+                            seen += 1;
+                            last = Some(index);
+                        }
+                        match result {
+                            Ok(record) => batch.push(record),
+                            Err(TransformError { class, error }) => {
+                                let failure = Failure {
+                                    stage: Stage::Transformation,
+                                    class_name: &class,
+                                    error: &error,
+                                };
+                                let message = &messages[origins[index]];
+                                dead_letters.push(
+                                    self.errors.tolerate(failure, || failed_message(message))?,
+                                );
+                                stats.skipped += 1;
+                            }
+                        }
+                    }
+                    stats.dropped += (converted - seen) as u64;
+                    batch
+                };
+                drop(messages);
                 self.put(&batch).await?;
                 self.metrics.sink_sent(batch.len() as u64);
                 stats.put += batch.len() as u64;
@@ -305,27 +344,18 @@ impl SinkTaskLoop {
     }
 }
 
-/// Converts and transforms one message; a failure names the plugin class and stage.
-fn process(
+/// Converts one message; a failure names the converter class and stage.
+fn convert(
     converter: &RecordConverter,
-    transforms: &mut TransformChain,
     converter_classes: &(String, String),
     message: &BorrowedMessage<'_>,
-) -> Result<Option<Record>, (String, Stage, ConnectError)> {
-    let mut record = converter.from_kafka(message).map_err(|(stage, error)| {
+) -> Result<Record, (String, Stage, ConnectError)> {
+    converter.from_kafka(message).map_err(|(stage, error)| {
         let class = if stage == Stage::KeyConverter {
             &converter_classes.0
         } else {
             &converter_classes.1
         };
         (class.clone(), stage, error)
-    })?;
-    if transforms.is_empty() {
-        return Ok(Some(record));
-    }
-    // Kept for the dead-letter headers, since a transform may rename the topic.
-    record.original_topic = Some(record.topic.clone());
-    transforms
-        .apply(record)
-        .map_err(|TransformError { class, error }| (class, Stage::Transformation, error))
+    })
 }

@@ -119,9 +119,7 @@ impl SourceTaskLoop {
                     self.metrics.poll_batch(started.elapsed());
                     self.metrics.source_polled(records.len() as u64);
                     progress.stats.polled += records.len() as u64;
-                    for record in records {
-                        self.send(record, progress).await?;
-                    }
+                    self.send_batch(records, progress).await?;
                 }
                 Err(err) => match retrier.wait(err, "poll", &self.cancel).await {
                     Ok(()) => {}
@@ -137,15 +135,52 @@ impl SourceTaskLoop {
         }
     }
 
-    async fn send(&mut self, record: Record, progress: &mut Progress) -> ConnectResult<()> {
-        let position = record
-            .source_partition
-            .clone()
-            .zip(record.source_offset.clone());
-        // Only a dead-letter queue needs the record as polled once a transform has consumed it.
-        let polled = self.keep_polled().then(|| record.clone());
-        let (delivery, dead_letter) = match self.transforms.apply(record) {
-            Ok(Some(record)) => match self.converter.to_kafka(&record) {
+    /// Transforms a polled batch and hands each result to the producer, in poll order. A
+    /// record's source position rides on the last record it turned into, so its offset is
+    /// committed only once all of them are acknowledged.
+    async fn send_batch(
+        &mut self,
+        records: Vec<Record>,
+        progress: &mut Progress,
+    ) -> ConnectResult<()> {
+        if self.transforms.is_empty() {
+            for record in records {
+                let position = position(&record);
+                self.send(Ok(record), position, None, progress).await?;
+            }
+            return Ok(());
+        }
+        let positions: Vec<_> = records.iter().map(position).collect();
+        // Only a dead-letter queue needs the records as polled once transforms consumed them.
+        let polled = self.keep_polled().then(|| records.clone());
+        let mut results = self.transforms.apply_batch(records)?.into_iter().peekable();
+        for (index, mut position) in positions.into_iter().enumerate() {
+            let polled = polled.as_ref().map(|records| &records[index]);
+            let mut produced = false;
+            while let Some((_, result)) = results.next_if(|(origin, _)| *origin == index) {
+                let last = results.peek().is_none_or(|(origin, _)| *origin != index);
+                let position = if last { position.take() } else { None };
+                self.send(result, position, polled, progress).await?;
+                produced = true;
+            }
+            if !produced {
+                progress.stats.dropped += 1;
+                self.track(position, None, false, progress).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Converts and produces one transformed record, or applies the error policy to it.
+    async fn send(
+        &mut self,
+        result: Result<Record, TransformError>,
+        position: Option<(OffsetMap, OffsetMap)>,
+        polled: Option<&Record>,
+        progress: &mut Progress,
+    ) -> ConnectResult<()> {
+        let (delivery, dead_letter) = match result {
+            Ok(record) => match self.converter.to_kafka(&record) {
                 Ok(kafka) => (Some(self.produce(&kafka, progress).await?), false),
                 Err((stage, error)) => {
                     let class = match stage {
@@ -157,24 +192,17 @@ impl SourceTaskLoop {
                         class_name: class,
                         error: &error,
                     };
-                    let failed = || {
-                        self.converter
-                            .failed_record(polled.as_ref().unwrap_or(&record))
-                    };
+                    let failed = || self.converter.failed_record(polled.unwrap_or(&record));
                     (self.errors.tolerate(failure, failed)?, true)
                 }
             },
-            Ok(None) => {
-                progress.stats.dropped += 1;
-                (None, false)
-            }
             Err(TransformError { class, error }) => {
                 let failure = Failure {
                     stage: Stage::Transformation,
                     class_name: &class,
                     error: &error,
                 };
-                let failed = || match &polled {
+                let failed = || match polled {
                     Some(record) => self.converter.failed_record(record),
                     None => FailedRecord::default(),
                 };
@@ -184,6 +212,17 @@ impl SourceTaskLoop {
         if dead_letter {
             progress.stats.skipped += 1;
         }
+        self.track(position, delivery, dead_letter, progress).await
+    }
+
+    /// Queues a record's delivery (if any) and position, in poll order.
+    async fn track(
+        &mut self,
+        position: Option<(OffsetMap, OffsetMap)>,
+        delivery: Option<DeliveryFuture>,
+        dead_letter: bool,
+        progress: &mut Progress,
+    ) -> ConnectResult<()> {
         progress.in_flight.push_back(InFlight {
             position,
             delivery,
@@ -261,6 +300,14 @@ impl SourceTaskLoop {
             Err(err) => Err(err),
         }
     }
+}
+
+/// Where a polled record leaves its source, committed once it is delivered.
+fn position(record: &Record) -> Option<(OffsetMap, OffsetMap)> {
+    record
+        .source_partition
+        .clone()
+        .zip(record.source_offset.clone())
 }
 
 /// Moves acknowledged records, oldest first, into the committable offsets; stops at the first
