@@ -304,6 +304,7 @@ fn builtin_transforms() -> Vec<Plugin<TransformPlugin>> {
             "io.debezium.transforms.ExtractNewRecordState",
             extract_new_record_state::PLUGIN,
         ),
+        Plugin::new("wasm", "sluice.transforms.Wasm", sluice_wasm_host::PLUGIN),
     ]
 }
 

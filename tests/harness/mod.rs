@@ -280,3 +280,25 @@ pub fn http_get(url: &str) -> String {
         .map(|(_, body)| body.to_string())
         .unwrap_or_default()
 }
+
+/// The built WASM plugin `name` (e.g. `pii_redact`). Builds the example and test plugins once
+/// with `scripts/wasm-plugins` unless `SLUICE_WASM_PLUGINS_DIR` points at built ones.
+pub fn wasm_plugin(name: &str) -> PathBuf {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    let dir = DIR.get_or_init(|| {
+        if let Some(dir) = std::env::var_os("SLUICE_WASM_PLUGINS_DIR") {
+            return PathBuf::from(dir);
+        }
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let output = Command::new(repo.join("scripts/wasm-plugins"))
+            .stderr(Stdio::inherit())
+            .output()
+            .expect("run scripts/wasm-plugins");
+        assert!(output.status.success(), "scripts/wasm-plugins failed");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        PathBuf::from(stdout.lines().last().expect("plugin directory").trim())
+    });
+    let path = dir.join(format!("{name}.wasm"));
+    assert!(path.exists(), "{} was not built", path.display());
+    path
+}
