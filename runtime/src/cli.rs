@@ -8,6 +8,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::registry::Registry;
 use crate::standalone;
+use crate::transform_cli::{self, TransformCommand};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -37,6 +38,9 @@ pub enum Command {
     },
     /// List the built-in plugins.
     Plugins,
+    /// Create, try and measure WebAssembly transform plugins.
+    #[command(subcommand)]
+    Transform(TransformCommand),
 }
 
 /// Runs the command; `cancel` fires on the first SIGINT/SIGTERM.
@@ -92,6 +96,18 @@ pub async fn run(cli: Cli, cancel: CancellationToken) -> ExitCode {
                 println!("{:<10} {:<20} {}", "converter", p.name, p.class);
             }
             ExitCode::SUCCESS
+        }
+        // Plugin calls block (wasmtime runs synchronously), so they stay off the async workers.
+        Command::Transform(command) => {
+            let task = tokio::task::spawn_blocking(move || transform_cli::run(command));
+            tokio::select! {
+                done = task => done.unwrap_or_else(|err| {
+                    eprintln!("sluice transform: {err}");
+                    ExitCode::FAILURE
+                }),
+                // Nothing to flush or commit: an interrupted test or bench just stops.
+                () = cancel.cancelled() => std::process::exit(130),
+            }
         }
     }
 }

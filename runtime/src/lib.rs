@@ -8,4 +8,5 @@ pub mod metrics;
 pub mod offsets;
 pub mod registry;
 pub mod standalone;
+pub mod transform_cli;
 pub mod worker;

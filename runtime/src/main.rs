@@ -47,7 +47,7 @@ fn log_format(cli: &Cli) -> LogFormat {
                 .ok()
                 .and_then(|props| props.get("log.format").cloned())
         }
-        Command::Plugins => None,
+        Command::Plugins | Command::Transform(_) => None,
     };
     from_file
         .or_else(|| std::env::var("SLUICE_LOG_FORMAT").ok())
