@@ -248,7 +248,7 @@ fn decode(outcomes: &[u8], batch: &[u8], records: Vec<Record>, base: usize, out:
     let (Ok(outcomes), Ok(inputs)) = (OutcomeReader::new(outcomes), BatchReader::new(batch)) else {
         unreachable!("outcomes were checked and the batch was written here");
     };
-    let mut produced = Vec::with_capacity(records.len());
+    out.records.reserve(records.len());
     for (index, ((outcome, input), record)) in outcomes
         .flatten()
         .zip(inputs.flatten())
@@ -257,7 +257,7 @@ fn decode(outcomes: &[u8], batch: &[u8], records: Vec<Record>, base: usize, out:
     {
         let index = base + index;
         match outcome {
-            OutcomeRef::Keep => produced.push((index, record)),
+            OutcomeRef::Keep => out.records.push((index, record)),
             OutcomeRef::Drop => {}
             OutcomeRef::Fail(reason) => out.failures.push((
                 index,
@@ -266,7 +266,7 @@ fn decode(outcomes: &[u8], batch: &[u8], records: Vec<Record>, base: usize, out:
             OutcomeRef::Replace(output) => {
                 let mut record = record;
                 match codec::apply(&mut record, &output, &input) {
-                    Ok(()) => produced.push((index, record)),
+                    Ok(()) => out.records.push((index, record)),
                     Err(err) => out.failures.push((index, err)),
                 }
             }
@@ -279,11 +279,10 @@ fn decode(outcomes: &[u8], batch: &[u8], records: Vec<Record>, base: usize, out:
                     })
                     .collect();
                 match fanned {
-                    Ok(fanned) => produced.extend(fanned),
+                    Ok(fanned) => out.records.extend(fanned),
                     Err(err) => out.failures.push((index, err)),
                 }
             }
         }
     }
-    out.records.extend(produced);
 }

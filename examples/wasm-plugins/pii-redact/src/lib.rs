@@ -7,33 +7,39 @@
 //! - `replacement` (default `****`): the string put in place of each field's value.
 //!
 //! Outcomes: a value with at least one of the fields is replaced (key, headers and topic
-//! unchanged); a value with none of them, or a null value, is kept as it is, without being
-//! re-serialised; a value that is not JSON fails.
+//! unchanged), with only those fields' bytes rewritten; a value with none of them, or a null
+//! value, is kept; a value that is not JSON fails. The document is not built in memory: only the
+//! objects on a configured path are parsed into members, the rest is validated and skipped.
 
-use serde_json::Value;
+use std::borrow::Cow;
+
+use serde_json::value::RawValue;
 use sluice_transform_sdk::{Config, Outcome, Record, RecordRef, Transform, export_transform};
 
 pub struct PiiRedact {
-    /// The `fields` as JSON pointers (`/customer/email`), converted once at init.
-    pointers: Vec<String>,
+    /// The `fields`, split into segments once at init: walking them per record allocates
+    /// nothing, where a JSON-pointer lookup would unescape every segment of every path again.
+    paths: Vec<Vec<String>>,
     replacement: String,
 }
 
 impl Transform for PiiRedact {
     fn init(config: &Config) -> Result<Self, String> {
-        let pointers = config
+        let paths = config
             .required("fields")?
             .split(',')
             .map(str::trim)
             .filter(|f| !f.is_empty())
-            .map(|f| pointer("fields", f))
+            .map(|f| segments("fields", f))
             .collect::<Result<Vec<_>, _>>()?;
-        if pointers.is_empty() {
+        if paths.is_empty() {
             return Err("setting `fields`: no paths given".into());
         }
         Ok(PiiRedact {
-            pointers,
-            replacement: config.get("replacement").unwrap_or("****").to_owned(),
+            paths,
+            // Kept as JSON text, ready to splice in.
+            replacement: serde_json::to_string(config.get("replacement").unwrap_or("****"))
+                .map_err(|e| format!("setting `replacement`: {e}"))?,
         })
     }
 
@@ -41,38 +47,142 @@ impl Transform for PiiRedact {
         let Some(value) = record.value else {
             return Outcome::Keep;
         };
-        let mut doc: Value = match serde_json::from_slice(value) {
-            Ok(doc) => doc,
+        let ranges = match std::str::from_utf8(value)
+            .map_err(|e| e.to_string())
+            .and_then(|doc| self.locate(doc).map_err(|e| e.to_string()))
+        {
+            Ok(ranges) if ranges.is_empty() => return Outcome::Keep,
+            Ok(ranges) => ranges,
             Err(e) => return Outcome::Fail(format!("value is not JSON: {e}")),
         };
-        let mut redacted = false;
-        for pointer in &self.pointers {
-            if let Some(field) = doc.pointer_mut(pointer) {
-                *field = Value::String(self.replacement.clone());
-                redacted = true;
+        // Splice: every byte outside the redacted fields stays exactly as it came.
+        let mut out = Vec::with_capacity(value.len() + ranges.len() * self.replacement.len());
+        let mut at = 0;
+        for (start, end) in ranges {
+            if start < at {
+                continue; // inside a field already replaced (a path and its parent)
             }
+            out.extend_from_slice(&value[at..start]);
+            out.extend_from_slice(self.replacement.as_bytes());
+            at = end;
         }
-        if !redacted {
-            return Outcome::Keep;
-        }
-        let value = serde_json::to_vec(&doc).expect("a JSON value serialises");
-        Outcome::Replace(Record::from(record).with_value(value))
+        out.extend_from_slice(&value[at..]);
+        Outcome::Replace(Record::from(record).with_value(out))
     }
 }
 
-/// The JSON pointer for dotted `path` (RFC 6901: `~` and `/` in names are escaped).
-fn pointer(setting: &str, path: &str) -> Result<String, String> {
-    let mut pointer = String::with_capacity(path.len() + 1);
-    for segment in path.split('.') {
-        if segment.is_empty() {
-            return Err(format!(
-                "setting `{setting}`: empty segment in path `{path}`"
-            ));
+/// The segments of dotted `path`.
+fn segments(setting: &str, path: &str) -> Result<Vec<String>, String> {
+    path.split('.')
+        .map(|segment| {
+            if segment.is_empty() {
+                Err(format!(
+                    "setting `{setting}`: empty segment in path `{path}`"
+                ))
+            } else {
+                Ok(segment.to_owned())
+            }
+        })
+        .collect()
+}
+
+impl PiiRedact {
+    /// Byte ranges of the values at the configured paths, sorted. Only the levels on a path
+    /// are parsed into structure; everything else is checked as JSON and skipped, which is what
+    /// makes this cheaper than building the whole document.
+    fn locate(&self, doc: &str) -> Result<Vec<(usize, usize)>, serde_json::Error> {
+        let root: &RawValue = serde_json::from_str(doc)?;
+        let mut ranges = Vec::new();
+        for path in &self.paths {
+            if let Some(raw) = find(root, path)? {
+                let start = raw.get().as_ptr() as usize - doc.as_ptr() as usize;
+                ranges.push((start, start + raw.get().len()));
+            }
         }
-        pointer.push('/');
-        pointer.push_str(&segment.replace('~', "~0").replace('/', "~1"));
+        ranges.sort_unstable();
+        Ok(ranges)
     }
-    Ok(pointer)
+}
+
+/// The raw value at `path`: object members by name (the last of duplicates, as JSON parsers
+/// keep), array elements by index.
+fn find<'a>(
+    mut value: &'a RawValue,
+    path: &[String],
+) -> Result<Option<&'a RawValue>, serde_json::Error> {
+    for segment in path {
+        let text = value.get();
+        value = match text.as_bytes().first() {
+            Some(b'{') => {
+                let members = serde_json::from_str::<Members<'a>>(text)?.0;
+                match members
+                    .into_iter()
+                    .rev()
+                    .find(|(name, _)| name.0 == *segment)
+                {
+                    Some((_, member)) => member,
+                    None => return Ok(None),
+                }
+            }
+            Some(b'[') => {
+                let items: Vec<&'a RawValue> = serde_json::from_str(text)?;
+                match segment.parse::<usize>().ok().and_then(|i| items.get(i)) {
+                    Some(item) => item,
+                    None => return Ok(None),
+                }
+            }
+            _ => return Ok(None),
+        };
+    }
+    Ok(Some(value))
+}
+
+/// An object's members in order, borrowed from the document.
+struct Members<'a>(Vec<(Name<'a>, &'a RawValue)>);
+
+/// A member name, borrowed unless it holds escapes.
+struct Name<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for Name<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Visit<'a> {
+            type Value = Name<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a member name")
+            }
+            fn visit_borrowed_str<E>(self, name: &'de str) -> Result<Name<'a>, E> {
+                Ok(Name(Cow::Borrowed(name)))
+            }
+            fn visit_str<E>(self, name: &str) -> Result<Name<'a>, E> {
+                Ok(Name(Cow::Owned(name.to_owned())))
+            }
+        }
+        deserializer.deserialize_str(Visit(std::marker::PhantomData))
+    }
+}
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for Members<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Visit<'a> {
+            type Value = Members<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(
+                self,
+                mut map: M,
+            ) -> Result<Members<'a>, M::Error> {
+                let mut members = Vec::new();
+                while let Some(member) = map.next_entry::<Name<'a>, &'a RawValue>()? {
+                    members.push(member);
+                }
+                Ok(Members(members))
+            }
+        }
+        deserializer.deserialize_map(Visit(std::marker::PhantomData))
+    }
 }
 
 export_transform!(PiiRedact);
@@ -112,7 +222,7 @@ mod tests {
         );
         assert_eq!(
             replaced_value(out),
-            r#"{"id":7,"customer":{"name":"Ada","email":"****"},"card":{"number":"****","exp":"12/30"},"amount":12.3}"#
+            r#"{"id":7,"customer":{"name":"Ada","email":"****"},"card":{"number":"****","exp":"12/30"},"amount":12.30}"#
         );
     }
 
