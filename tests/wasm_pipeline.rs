@@ -64,9 +64,9 @@ fn header(message: &OwnedMessage, name: &str) -> Option<String> {
         .and_then(|h| h.value.map(|v| String::from_utf8_lossy(v).into_owned()))
 }
 
-/// Waits until the sink committed `count` records; on a timeout the worker's log is shown.
-fn wait_committed(sluice: &mut Sluice, log: &Path, id: &str, source: &str, count: usize) {
-    let group = format!("connect-{id}-sink");
+/// Waits until `connector` committed `count` records; on a timeout the worker's log is shown.
+fn wait_committed(sluice: &mut Sluice, log: &Path, connector: &str, source: &str, count: usize) {
+    let group = format!("connect-{connector}");
     let deadline = Instant::now() + Duration::from_secs(120);
     while committed_offset(&group, source) != Some(count as i64) {
         sluice.assert_running();
@@ -123,7 +123,13 @@ fn a_wasm_filter_and_a_wasm_router_end_to_end() {
     );
     let log = dir.path().join("log");
     let mut sluice = Sluice::standalone(&worker(dir.path()), &[connector], &log);
-    wait_committed(&mut sluice, &log, &id, &source, events.len());
+    wait_committed(
+        &mut sluice,
+        &log,
+        &format!("{id}-sink"),
+        &source,
+        events.len(),
+    );
     assert_eq!(sluice.terminate(), Some(0));
 
     for (region, topic) in [("eu", "eu"), ("us", "us"), ("apac", "other")] {
@@ -179,13 +185,13 @@ fn poison_records_are_dead_lettered_and_the_worker_keeps_serving() {
     );
     let log = dir.path().join("log");
     let mut sluice = Sluice::standalone(&worker(dir.path()), &[connector], &log);
-    wait_committed(&mut sluice, &log, &id, &source, 30);
+    wait_committed(&mut sluice, &log, &format!("{id}-sink"), &source, 30);
 
     // Still serving: later records flow through the same task.
     let later: Vec<String> = (30..35).map(|i| json!({"n": i}).to_string()).collect();
     let records: Vec<RawRecord<'_>> = later.iter().map(|v| (None, Some(v.as_bytes()))).collect();
     produce(&source, &records);
-    wait_committed(&mut sluice, &log, &id, &source, 35);
+    wait_committed(&mut sluice, &log, &format!("{id}-sink"), &source, 35);
     assert_eq!(sluice.terminate(), Some(0));
 
     // Keyless records spread over the output topic's partitions: compare as sets.
@@ -296,7 +302,7 @@ fn hot_reload_under_load_loses_and_duplicates_nothing() {
     std::thread::sleep(Duration::from_millis(1000));
     stop.store(true, Ordering::Relaxed);
     let count = producer.join().unwrap();
-    wait_committed(&mut sluice, &log, &id, &source, count);
+    wait_committed(&mut sluice, &log, &format!("{id}-sink"), &source, count);
     assert_eq!(sluice.terminate(), Some(0));
 
     let out = consume_all(&out_topic);
@@ -331,4 +337,49 @@ fn hot_reload_under_load_loses_and_duplicates_nothing() {
         before > 0 && after > 0,
         "the swap happened under load ({before} before, {after} after)"
     );
+}
+
+#[test]
+fn a_plugin_refusing_its_settings_fails_its_task_not_the_worker() {
+    let dir = tempfile::tempdir().unwrap();
+    let id = unique("wasm-init");
+    let (good, bad) = (format!("{id}.good"), format!("{id}.bad"));
+    create_topic(&good, 1);
+    create_topic(&bad, 1);
+    let connector = |name: &str, topic: &str, extra: &str| {
+        write_file(
+            dir.path(),
+            &format!("{name}.yaml"),
+            &format!(
+                "name: {id}-{name}\nconnector.class: kafka-sink\ntopics: {topic}\n\
+                 kafka.bootstrap.servers: {}\n\
+                 key.converter: org.apache.kafka.connect.storage.StringConverter\n\
+                 value.converter: org.apache.kafka.connect.storage.StringConverter\n\
+                 transforms: plugin,route\n\
+                 transforms.plugin.type: wasm\ntransforms.plugin.module: {}\n{extra}\
+                 transforms.route.type: RegexRouter\ntransforms.route.regex: '(.*)'\n\
+                 transforms.route.replacement: '$1.out'\n",
+                kafka_bootstrap(),
+                wasm_plugin("misbehave").display()
+            ),
+        )
+    };
+    let refusing = connector("bad", &bad, "transforms.plugin.fail.init: 'true'\n");
+    let working = connector("good", &good, "");
+    let log = dir.path().join("log");
+    let mut sluice = Sluice::standalone(&worker(dir.path()), &[refusing, working], &log);
+    let values: Vec<String> = (0..10).map(|i| json!({"n": i}).to_string()).collect();
+    let records: Vec<RawRecord<'_>> = values.iter().map(|v| (None, Some(v.as_bytes()))).collect();
+    produce(&good, &records);
+    produce(&bad, &records);
+    wait_committed(&mut sluice, &log, &format!("{id}-good"), &good, 10);
+    wait_for("the refusal in the log", Duration::from_secs(30), || {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        text.contains("fail.init is set: refusing to start")
+            .then_some(())
+    });
+    sluice.assert_running();
+    assert_eq!(consume_all(&format!("{good}.out")).len(), 10);
+    assert!(consume_all(&format!("{bad}.out")).is_empty());
+    sluice.terminate();
 }
