@@ -9,7 +9,7 @@
 //!   same struct (crossing as JSON both ways), and on the JSON string itself.
 //!
 //! The batch is cloned outside the timing (`iter_batched`); each iteration times one
-//! `apply_batch` and reports records per second. Plugins come from `scripts/wasm-plugins`
+//! `apply_batch` and reports records per second. `instantiate/*` times a fresh instance. Plugins come from `scripts/wasm-plugins`
 //! (or `SLUICE_WASM_PLUGINS_DIR`).
 
 use std::path::{Path, PathBuf};
@@ -22,7 +22,7 @@ use sluice_api::config::props;
 use sluice_api::json::{JsonOptions, from_json_bytes};
 use sluice_api::{BatchOutput, ConnectResult, Field, Header, Record, Schema, Transform, Value};
 use sluice_runtime::registry::Registry;
-use sluice_wasm_host::{LogSink, WasmSettings, WasmTransform};
+use sluice_wasm_host::{Instance, LogSink, WasmSettings, WasmTransform, load_module};
 
 const BATCHES: [usize; 3] = [1, 64, 1024];
 
@@ -136,15 +136,14 @@ fn bench_case(
         for batch in BATCHES {
             let records: Vec<Record> = (0..batch).map(|i| record(i, size, structured)).collect();
             let mut transform = make();
-            let mut out = BatchOutput::default();
             group.throughput(Throughput::Elements(batch as u64));
             group.bench_function(BenchmarkId::new(format!("{name}/{size}B"), batch), |b| {
+                // Inputs are cloned, and outputs dropped, outside the timing.
                 b.iter_batched(
-                    || records.clone(),
-                    |records| {
-                        out.clear();
+                    || (records.clone(), BatchOutput::default()),
+                    |(records, mut out)| {
                         transform.apply_batch(records, &mut out).expect("batch");
-                        out.records.len()
+                        out
                     },
                     BatchSize::LargeInput,
                 )
@@ -173,5 +172,26 @@ fn benches(c: &mut Criterion) {
     });
 }
 
-criterion_group!(wasm, benches);
+/// What a fresh instance costs (after a failure, or per task at start): instantiation and
+/// `init`, with the module already compiled.
+fn instantiate(c: &mut Criterion) {
+    let dir = plugins_dir();
+    for name in ["identity", "pii_redact"] {
+        let path = dir.join(format!("{name}.wasm"));
+        let settings = WasmSettings::parse(&props(&[
+            ("module", path.to_str().expect("UTF-8 path")),
+            ("fields", "email"),
+        ]))
+        .expect("settings");
+        let module = load_module(&settings.module, settings.cache_dir.as_deref()).expect("module");
+        c.bench_function(&format!("instantiate/{name}"), |b| {
+            b.iter(|| {
+                Instance::start(&module, &settings, LogSink::Capture(Default::default()))
+                    .expect("instance")
+            })
+        });
+    }
+}
+
+criterion_group!(wasm, benches, instantiate);
 criterion_main!(wasm);
