@@ -209,13 +209,12 @@ impl SinkTaskLoop {
                         message.offset() + 1,
                     );
                     match convert(&self.converter, &self.converter_classes, message) {
-                        Ok(mut record) if !self.transforms.is_empty() => {
-                            // Kept for the dead-letter headers, since a transform may rename the topic.
-                            record.original_topic = Some(record.topic.clone());
-                            records.push(record);
-                            origins.push(index);
-                        }
-                        Ok(record) => {
+                        Ok(mut record) => {
+                            if !self.transforms.is_empty() {
+                                // Kept for the dead-letter headers, since a transform may rename
+                                // the topic.
+                                record.original_topic = Some(record.topic.clone());
+                            }
                             records.push(record);
                             origins.push(index);
                         }
@@ -231,37 +230,14 @@ impl SinkTaskLoop {
                         }
                     }
                 }
-                let batch = if self.transforms.is_empty() {
-                    records
-                } else {
-                    let converted = records.len();
-                    let mut batch = Vec::with_capacity(converted);
-                    let mut seen = 0;
-                    let mut last = None;
-                    for (index, result) in self.transforms.apply_batch(records)? {
-                        if last != Some(index) {
-                            seen += 1;
-                            last = Some(index);
-                        }
-                        match result {
-                            Ok(record) => batch.push(record),
-                            Err(TransformError { class, error }) => {
-                                let failure = Failure {
-                                    stage: Stage::Transformation,
-                                    class_name: &class,
-                                    error: &error,
-                                };
-                                let message = &messages[origins[index]];
-                                dead_letters.push(
-                                    self.errors.tolerate(failure, || failed_message(message))?,
-                                );
-                                stats.skipped += 1;
-                            }
-                        }
-                    }
-                    stats.dropped += (converted - seen) as u64;
-                    batch
-                };
+                let batch = transform_batch(
+                    &mut self.transforms,
+                    &self.errors,
+                    records,
+                    |index| &messages[origins[index]],
+                    stats,
+                    dead_letters,
+                )?;
                 drop(messages);
                 self.put(&batch).await?;
                 self.metrics.sink_sent(batch.len() as u64);
@@ -342,6 +318,46 @@ impl SinkTaskLoop {
         }
         Ok(())
     }
+}
+
+/// Runs converted records through the transforms; a record that fails is handled by the error
+/// policy against the message it came from (`message(index)`).
+fn transform_batch<'m>(
+    transforms: &mut TransformChain,
+    errors: &ErrorHandler,
+    records: Vec<Record>,
+    message: impl Fn(usize) -> &'m BorrowedMessage<'m>,
+    stats: &mut SinkStats,
+    dead_letters: &PendingDeadLetters,
+) -> ConnectResult<Vec<Record>> {
+    if transforms.is_empty() {
+        return Ok(records);
+    }
+    let inputs = records.len();
+    let mut batch = Vec::with_capacity(inputs);
+    let mut seen = 0;
+    let mut last = None;
+    for (index, result) in transforms.apply_batch(records)? {
+        if last != Some(index) {
+            seen += 1;
+            last = Some(index);
+        }
+        match result {
+            Ok(record) => batch.push(record),
+            Err(TransformError { class, error }) => {
+                let failure = Failure {
+                    stage: Stage::Transformation,
+                    class_name: &class,
+                    error: &error,
+                };
+                dead_letters.push(errors.tolerate(failure, || failed_message(message(index)))?);
+                stats.skipped += 1;
+            }
+        }
+    }
+    // Inputs without an output or a failure were dropped by a transform.
+    stats.dropped += (inputs - seen) as u64;
+    Ok(batch)
 }
 
 /// Converts one message; a failure names the converter class and stage.

@@ -191,7 +191,7 @@ impl<'a> BatchReader<'a> {
         Ok(BatchReader { cursor, remaining })
     }
 
-    /// Records not read yet.
+    /// Records not read yet, as the buffer claims.
     pub fn len(&self) -> usize {
         self.remaining as usize
     }
@@ -216,8 +216,10 @@ impl<'a> Iterator for BatchReader<'a> {
         Some(record)
     }
 
+    /// The count comes from the buffer, which may end early: only an upper bound, so that
+    /// `collect` does not reserve what an untrusted count claims.
     fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.len(), Some(self.len()))
+        (0, Some(self.len()))
     }
 }
 
@@ -246,7 +248,7 @@ impl<'a> OutcomeReader<'a> {
         Ok(OutcomeReader { cursor, remaining })
     }
 
-    /// Outcomes not read yet.
+    /// Outcomes not read yet, as the buffer claims.
     pub fn len(&self) -> usize {
         self.remaining as usize
     }
@@ -301,7 +303,9 @@ impl<'a> Iterator for OutcomeReader<'a> {
         Some(outcome)
     }
 
+    /// The count comes from the buffer, which may end early: only an upper bound, so that
+    /// `collect` does not reserve what an untrusted count claims.
     fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.len(), Some(self.len()))
+        (0, Some(self.len()))
     }
 }

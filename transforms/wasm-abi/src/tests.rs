@@ -131,3 +131,14 @@ fn truncated_and_corrupt_buffers_are_errors() {
         .unwrap_err();
     assert_eq!(err.reason, "negative length");
 }
+
+#[test]
+fn a_count_the_buffer_cannot_hold_reserves_nothing() {
+    // Four billion records claimed, none present: collecting must not trust the count.
+    let claimed = u32::MAX.to_le_bytes();
+    let outcomes: Vec<_> = OutcomeReader::new(&claimed).unwrap().collect();
+    assert_eq!(outcomes.len(), 1);
+    assert!(outcomes[0].is_err());
+    let records: Vec<_> = BatchReader::new(&claimed).unwrap().collect();
+    assert_eq!(records.len(), 1);
+}

@@ -37,7 +37,12 @@ impl State {
         let module: Arc<str> = settings.module.display().to_string().into();
         let output = OutputTail::new(module);
         let mut wasi = WasiCtxBuilder::new();
-        wasi.stdout(output.clone()).stderr(output.clone());
+        // No network at all; no environment, arguments or stdin either (the builder's defaults).
+        wasi.stdout(output.clone())
+            .stderr(output.clone())
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false);
         if !settings.clock_enabled {
             wasi.wall_clock(Frozen).monotonic_clock(Frozen);
         }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use sluice_api::{BatchOutput, ConnectError, ConnectResult, Props, Record, Transform};
-use sluice_wasm_abi::{BatchReader, BatchWriter, OutcomeReader, OutcomeRef};
+use sluice_wasm_abi::{BatchReader, BatchWriter, OutcomeReader, OutcomeRef, tag};
 
 use super::codec::{self, Scratch};
 use super::error::PluginError;
@@ -84,12 +84,16 @@ impl WasmTransform {
         };
         let path = self.settings.module.display().to_string();
         let started = result.and_then(|module| {
+            if module.digest == self.module.digest {
+                // Touched but not changed.
+                return Ok(None);
+            }
             let instance = Instance::start(&module, &self.settings, self.log.clone())?;
-            Ok((module, instance))
+            Ok(Some((module, instance)))
         });
         match started {
-            Ok((module, _)) if module.digest == self.module.digest => {}
-            Ok((module, instance)) => {
+            Ok(None) => {}
+            Ok(Some((module, instance))) => {
                 tracing::info!(module = %path, from = %&self.module.digest[..12], to = %&module.digest[..12], "WASM plugin reloaded");
                 self.retire_instance();
                 self.module = module;
@@ -126,7 +130,7 @@ impl WasmTransform {
                 decode(&outcomes, self.writer.finish(), records, base, out);
                 Ok(())
             }
-            Err(PluginError::Config(reason)) => Err(PluginError::Config(reason).into_connect()),
+            Err(err @ PluginError::Config(_)) => Err(err.into_connect()),
             Err(PluginError::Batch(reason)) => {
                 if records.len() == 1 {
                     out.failures.push((base, ConnectError::data(reason)));
@@ -221,6 +225,9 @@ fn add_counters(total: &mut Vec<(String, u64)>, more: Vec<(String, u64)>) {
 /// Checks that the plugin returned one well-formed outcome per record; anything else fails the
 /// call like a trap, so the batch is bisected rather than half applied.
 fn check_outcomes(outcomes: &[u8], records: usize) -> Result<(), PluginError> {
+    if keeps_or_drops_only(outcomes, records) {
+        return Ok(());
+    }
     let malformed = |detail: String| {
         PluginError::Batch(format!(
             "the WASM plugin returned malformed outcomes: {detail}"
@@ -243,12 +250,28 @@ fn check_outcomes(outcomes: &[u8], records: usize) -> Result<(), PluginError> {
     Ok(())
 }
 
+/// Whether the outcomes are one keep or drop byte per record, the common case of filters and
+/// pass-throughs, which needs no record read back.
+fn keeps_or_drops_only(outcomes: &[u8], records: usize) -> bool {
+    outcomes.len() == 4 + records
+        && outcomes[..4] == (records as u32).to_le_bytes()
+        && outcomes[4..].iter().all(|tag| *tag <= tag::DROP)
+}
+
 /// Turns checked outcome `i` into the output records of `records[i]`.
 fn decode(outcomes: &[u8], batch: &[u8], records: Vec<Record>, base: usize, out: &mut BatchOutput) {
+    out.records.reserve(records.len());
+    if keeps_or_drops_only(outcomes, records.len()) {
+        let kept = outcomes[4..].iter().zip(records).enumerate();
+        out.records.extend(
+            kept.filter(|(_, (tag, _))| **tag == tag::KEEP)
+                .map(|(index, (_, record))| (base + index, record)),
+        );
+        return;
+    }
     let (Ok(outcomes), Ok(inputs)) = (OutcomeReader::new(outcomes), BatchReader::new(batch)) else {
         unreachable!("outcomes were checked and the batch was written here");
     };
-    out.records.reserve(records.len());
     for (index, ((outcome, input), record)) in outcomes
         .flatten()
         .zip(inputs.flatten())
@@ -284,5 +307,56 @@ fn decode(outcomes: &[u8], batch: &[u8], records: Vec<Record>, base: usize, out:
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sluice_api::data::Value;
+    use sluice_wasm_abi::OutcomeWriter;
+
+    use super::*;
+
+    fn records(n: usize) -> Vec<Record> {
+        (0..n)
+            .map(|i| Record::new("t").with_value(None, Value::String(format!("v{i}"))))
+            .collect()
+    }
+
+    #[test]
+    fn keep_and_drop_outcomes_take_the_short_path() {
+        let mut outcomes = OutcomeWriter::with_capacity(3);
+        outcomes.keep();
+        outcomes.drop();
+        outcomes.keep();
+        let outcomes = outcomes.into_bytes();
+        assert!(keeps_or_drops_only(&outcomes, 3));
+        check_outcomes(&outcomes, 3).unwrap();
+        let mut out = BatchOutput::default();
+        decode(&outcomes, &[], records(3), 10, &mut out);
+        let kept: Vec<_> = out
+            .records
+            .iter()
+            .map(|(i, r)| (*i, r.value.clone()))
+            .collect();
+        assert_eq!(
+            kept,
+            vec![
+                (10, Value::String("v0".into())),
+                (12, Value::String("v2".into()))
+            ]
+        );
+    }
+
+    #[test]
+    fn outcomes_that_do_not_match_the_batch_are_refused() {
+        // One byte per record, but not a keep or drop tag.
+        let unknown = [3, 0, 0, 0, 0, 9, 1];
+        assert!(!keeps_or_drops_only(&unknown, 3));
+        assert!(check_outcomes(&unknown, 3).is_err());
+        // A count that does not match the batch.
+        let short = [2, 0, 0, 0, 0, 0];
+        assert!(check_outcomes(&short, 3).is_err());
+        assert!(check_outcomes(&[0, 0], 0).is_err());
     }
 }
