@@ -71,6 +71,7 @@ pub struct HeaderIter<'a> {
 impl<'a> Iterator for HeaderIter<'a> {
     type Item = (&'a str, Option<&'a [u8]>);
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         if self.remaining == 0 {
             return None;
@@ -82,6 +83,7 @@ impl<'a> Iterator for HeaderIter<'a> {
         Some((name, value))
     }
 
+    #[inline]
     fn size_hint(&self) -> (usize, Option<usize>) {
         (self.remaining as usize, Some(self.remaining as usize))
     }
@@ -103,6 +105,7 @@ impl<'a> Cursor<'a> {
         }
     }
 
+    #[inline]
     fn take(&mut self, n: usize) -> Result<&'a [u8]> {
         let end = self
             .pos
@@ -114,26 +117,32 @@ impl<'a> Cursor<'a> {
         Ok(bytes)
     }
 
+    #[inline]
     fn array<const N: usize>(&mut self) -> Result<[u8; N]> {
         Ok(self.take(N)?.try_into().expect("took N bytes"))
     }
 
+    #[inline]
     fn u8(&mut self) -> Result<u8> {
         Ok(self.array::<1>()?[0])
     }
 
+    #[inline]
     fn u32(&mut self) -> Result<u32> {
         Ok(u32::from_le_bytes(self.array()?))
     }
 
+    #[inline]
     fn i32(&mut self) -> Result<i32> {
         Ok(i32::from_le_bytes(self.array()?))
     }
 
+    #[inline]
     fn i64(&mut self) -> Result<i64> {
         Ok(i64::from_le_bytes(self.array()?))
     }
 
+    #[inline]
     fn str(&mut self) -> Result<&'a str> {
         let len = self.u32()? as usize;
         let at = self.pos;
@@ -143,6 +152,7 @@ impl<'a> Cursor<'a> {
         })
     }
 
+    #[inline]
     fn opt_bytes(&mut self) -> Result<Option<&'a [u8]>> {
         match self.i32()? {
             -1 => Ok(None),
@@ -151,6 +161,7 @@ impl<'a> Cursor<'a> {
         }
     }
 
+    #[inline]
     fn record(&mut self) -> Result<RecordRef<'a>> {
         let offset = self.i64()?;
         let timestamp = self.i64()?;
@@ -204,6 +215,7 @@ impl<'a> BatchReader<'a> {
 impl<'a> Iterator for BatchReader<'a> {
     type Item = Result<RecordRef<'a>>;
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         if self.remaining == 0 {
             return None;
@@ -218,6 +230,7 @@ impl<'a> Iterator for BatchReader<'a> {
 
     /// The count comes from the buffer, which may end early: only an upper bound, so that
     /// `collect` does not reserve what an untrusted count claims.
+    #[inline]
     fn size_hint(&self) -> (usize, Option<usize>) {
         (0, Some(self.len()))
     }
@@ -257,6 +270,7 @@ impl<'a> OutcomeReader<'a> {
         self.remaining == 0
     }
 
+    #[inline]
     fn outcome(&mut self) -> Result<OutcomeRef<'a>> {
         let at = self.cursor.pos;
         Ok(match self.cursor.u8()? {
@@ -291,6 +305,7 @@ impl<'a> OutcomeReader<'a> {
 impl<'a> Iterator for OutcomeReader<'a> {
     type Item = Result<OutcomeRef<'a>>;
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         if self.remaining == 0 {
             return None;
@@ -305,6 +320,7 @@ impl<'a> Iterator for OutcomeReader<'a> {
 
     /// The count comes from the buffer, which may end early: only an upper bound, so that
     /// `collect` does not reserve what an untrusted count claims.
+    #[inline]
     fn size_hint(&self) -> (usize, Option<usize>) {
         (0, Some(self.len()))
     }

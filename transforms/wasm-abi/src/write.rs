@@ -37,15 +37,18 @@ impl Buffer {
         &self.bytes
     }
 
+    #[inline]
     fn u32(&mut self, v: u32) {
         self.bytes.extend_from_slice(&v.to_le_bytes());
     }
 
+    #[inline]
     fn str(&mut self, s: &str) {
         self.u32(len_u32(s.len()));
         self.bytes.extend_from_slice(s.as_bytes());
     }
 
+    #[inline]
     fn opt_bytes(&mut self, b: Option<&[u8]>) {
         match b {
             Some(b) => {
@@ -57,6 +60,7 @@ impl Buffer {
         }
     }
 
+    #[inline]
     fn record(&mut self, r: &RecordFields<'_>) {
         self.bytes.reserve(
             32 + r.topic.len() + r.key.map_or(0, <[u8]>::len) + r.value.map_or(0, <[u8]>::len),
@@ -116,6 +120,7 @@ impl BatchWriter {
     }
 
     /// Appends a record; its `header_count` headers must follow.
+    #[inline]
     pub fn record(&mut self, record: &RecordFields<'_>) {
         self.buf.count += 1;
         self.buf.record(record);
@@ -161,6 +166,7 @@ impl OutcomeWriter {
     }
 
     /// The input record passes on unchanged.
+    #[inline]
     pub fn keep(&mut self) {
         self.outcome(tag::KEEP);
     }
@@ -168,17 +174,20 @@ impl OutcomeWriter {
     /// The input record is filtered out.
     // `drop` pairs with `keep` as the outcome's name; this is not a destructor.
     #[allow(clippy::should_implement_trait)]
+    #[inline]
     pub fn drop(&mut self) {
         self.outcome(tag::DROP);
     }
 
     /// The input record fails with `reason`; the host applies `errors.tolerance` to it.
+    #[inline]
     pub fn fail(&mut self, reason: &str) {
         self.outcome(tag::FAIL);
         self.buf.str(reason);
     }
 
     /// The input record is replaced by this one; its `header_count` headers must follow.
+    #[inline]
     pub fn replace(&mut self, record: &RecordFields<'_>) {
         self.outcome(tag::REPLACE);
         self.buf.record(record);
@@ -186,12 +195,14 @@ impl OutcomeWriter {
 
     /// The input record becomes `records` records, each written with [`OutcomeWriter::record`]
     /// (and its headers) right after this call. Zero records is the same as a drop.
+    #[inline]
     pub fn fan_out(&mut self, records: u32) {
         self.outcome(tag::FAN_OUT);
         self.buf.u32(records);
     }
 
     /// One record of a fan-out; its `header_count` headers must follow.
+    #[inline]
     pub fn record(&mut self, record: &RecordFields<'_>) {
         self.buf.record(record);
     }
@@ -206,6 +217,7 @@ impl OutcomeWriter {
         self.buf.bytes
     }
 
+    #[inline]
     fn outcome(&mut self, tag: u8) {
         self.buf.count += 1;
         self.buf.bytes.push(tag);

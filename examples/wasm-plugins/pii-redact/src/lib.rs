@@ -88,13 +88,14 @@ fn segments(setting: &str, path: &str) -> Result<Vec<String>, String> {
 
 impl PiiRedact {
     /// Byte ranges of the values at the configured paths, sorted. Only the levels on a path
-    /// are parsed into structure; everything else is checked as JSON and skipped, which is what
-    /// makes this cheaper than building the whole document.
+    /// are split into members; everything else is checked as JSON and skipped, which is what
+    /// makes this cheaper than building the whole document. The top level is parsed once for
+    /// all paths.
     fn locate(&self, doc: &str) -> Result<Vec<(usize, usize)>, serde_json::Error> {
-        let root: &RawValue = serde_json::from_str(doc)?;
+        let root = Level::parse(doc)?;
         let mut ranges = Vec::new();
         for path in &self.paths {
-            if let Some(raw) = find(root, path)? {
+            if let Some(raw) = root.find(path)? {
                 let start = raw.get().as_ptr() as usize - doc.as_ptr() as usize;
                 ranges.push((start, start + raw.get().len()));
             }
@@ -104,37 +105,50 @@ impl PiiRedact {
     }
 }
 
-/// The raw value at `path`: object members by name (the last of duplicates, as JSON parsers
-/// keep), array elements by index.
-fn find<'a>(
-    mut value: &'a RawValue,
-    path: &[String],
-) -> Result<Option<&'a RawValue>, serde_json::Error> {
-    for segment in path {
-        let text = value.get();
-        value = match text.as_bytes().first() {
-            Some(b'{') => {
-                let members = serde_json::from_str::<Members<'a>>(text)?.0;
-                match members
-                    .into_iter()
-                    .rev()
-                    .find(|(name, _)| name.0 == *segment)
-                {
-                    Some((_, member)) => member,
-                    None => return Ok(None),
-                }
+/// One level of a document: an object's members, an array's elements, or anything else.
+enum Level<'a> {
+    Object(Vec<(Name<'a>, &'a RawValue)>),
+    Array(Vec<&'a RawValue>),
+    Other,
+}
+
+impl<'a> Level<'a> {
+    /// Parses (and so validates) `text`, splitting only its top level.
+    fn parse(text: &'a str) -> Result<Self, serde_json::Error> {
+        Ok(match text.trim_start().as_bytes().first() {
+            Some(b'{') => Level::Object(serde_json::from_str::<Members<'a>>(text)?.0),
+            Some(b'[') => Level::Array(serde_json::from_str(text)?),
+            _ => {
+                serde_json::from_str::<&RawValue>(text)?;
+                Level::Other
             }
-            Some(b'[') => {
-                let items: Vec<&'a RawValue> = serde_json::from_str(text)?;
-                match segment.parse::<usize>().ok().and_then(|i| items.get(i)) {
-                    Some(item) => item,
-                    None => return Ok(None),
-                }
-            }
-            _ => return Ok(None),
-        };
+        })
     }
-    Ok(Some(value))
+
+    /// The raw value at `path`: object members by name (the last of duplicates, as JSON parsers
+    /// keep), array elements by index.
+    fn find(&self, path: &[String]) -> Result<Option<&'a RawValue>, serde_json::Error> {
+        let Some((first, rest)) = path.split_first() else {
+            return Ok(None);
+        };
+        let child = match self {
+            Level::Object(members) => members
+                .iter()
+                .rev()
+                .find(|(name, _)| name.0 == *first)
+                .map(|(_, value)| *value),
+            Level::Array(items) => first
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| items.get(i).copied()),
+            Level::Other => None,
+        };
+        match child {
+            Some(child) if rest.is_empty() => Ok(Some(child)),
+            Some(child) => Level::parse(child.get())?.find(rest),
+            None => Ok(None),
+        }
+    }
 }
 
 /// An object's members in order, borrowed from the document.
