@@ -36,6 +36,14 @@ fn workspace(records: &str) -> tempfile::TempDir {
     dir
 }
 
+/// `sluice transform test <module in dir> --input <dir>/records.jsonl <extra>`.
+fn transform_test(dir: &tempfile::TempDir, module: &str, extra: &[&str], cache: &Path) -> Output {
+    let (module, input) = (path(dir, module), path(dir, "records.jsonl"));
+    let mut args = vec!["transform", "test", &module, "--input", &input];
+    args.extend_from_slice(extra);
+    sluice(&args, cache)
+}
+
 fn path(dir: &tempfile::TempDir, name: &str) -> String {
     dir.path().join(name).display().to_string()
 }
@@ -43,16 +51,10 @@ fn path(dir: &tempfile::TempDir, name: &str) -> String {
 #[test]
 fn test_shows_each_record_kept_and_the_stats() {
     let dir = workspace(RECORDS);
-    let output = sluice(
-        &[
-            "transform",
-            "test",
-            &path(&dir, "identity.wat"),
-            "--input",
-            &path(&dir, "records.jsonl"),
-            "--set",
-            "greeting=hello",
-        ],
+    let output = transform_test(
+        &dir,
+        "identity.wat",
+        &["--set", "greeting=hello"],
         &dir.path().join("cache"),
     );
     let text = stdout(&output);
@@ -73,17 +75,10 @@ fn test_shows_each_record_kept_and_the_stats() {
 #[test]
 fn test_json_writes_records_as_they_were_read() {
     let dir = workspace(RECORDS);
-    let output = sluice(
-        &[
-            "transform",
-            "test",
-            &path(&dir, "identity.wat"),
-            "--input",
-            &path(&dir, "records.jsonl"),
-            "--json",
-            "--batch",
-            "2",
-        ],
+    let output = transform_test(
+        &dir,
+        "identity.wat",
+        &["--json", "--batch", "2"],
         &dir.path().join("cache"),
     );
     assert!(output.status.success(), "{}", stderr(&output));
@@ -148,16 +143,7 @@ fn test_reports_failed_records_and_fails_only_when_asked() {
 fn problems_before_the_run_exit_with_2_and_say_where() {
     let dir = workspace("{\"value\": 1}\n{\"value\": }\n");
     let cache = dir.path().join("cache");
-    let output = sluice(
-        &[
-            "transform",
-            "test",
-            &path(&dir, "identity.wat"),
-            "--input",
-            &path(&dir, "records.jsonl"),
-        ],
-        &cache,
-    );
+    let output = transform_test(&dir, "identity.wat", &[], &cache);
     assert_eq!(output.status.code(), Some(2));
     let err = stderr(&output);
     assert!(
@@ -166,32 +152,12 @@ fn problems_before_the_run_exit_with_2_and_say_where() {
     );
 
     std::fs::write(dir.path().join("records.jsonl"), "{}\n").unwrap();
-    let output = sluice(
-        &[
-            "transform",
-            "test",
-            &path(&dir, "identity.wat"),
-            "--input",
-            &path(&dir, "records.jsonl"),
-            "--timeout-ms",
-            "0",
-        ],
-        &cache,
-    );
+    let output = transform_test(&dir, "identity.wat", &["--timeout-ms", "0"], &cache);
     assert_eq!(output.status.code(), Some(2));
     let err = stderr(&output);
     assert!(err.contains("--timeout-ms (wasm.timeout.ms)"), "{err}");
 
-    let output = sluice(
-        &[
-            "transform",
-            "test",
-            &path(&dir, "records.jsonl"),
-            "--input",
-            &path(&dir, "records.jsonl"),
-        ],
-        &cache,
-    );
+    let output = transform_test(&dir, "records.jsonl", &[], &cache);
     assert_eq!(output.status.code(), Some(2));
     let err = stderr(&output);
     assert!(err.contains("is not a WebAssembly component"), "{err}");

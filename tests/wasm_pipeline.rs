@@ -48,6 +48,12 @@ fn sink(dir: &Path, id: &str, source: &str, extra: &str) -> PathBuf {
     )
 }
 
+/// Produces each value (with `key`) to partition 0 of `topic`.
+fn produce_values(topic: &str, key: Option<&[u8]>, values: &[String]) {
+    let records: Vec<RawRecord<'_>> = values.iter().map(|v| (key, Some(v.as_bytes()))).collect();
+    produce(topic, &records);
+}
+
 fn values(topic: &str) -> Vec<Json> {
     consume_all(topic)
         .iter()
@@ -99,11 +105,7 @@ fn a_wasm_filter_and_a_wasm_router_end_to_end() {
         );
     }
     let encoded: Vec<String> = events.iter().map(Json::to_string).collect();
-    let records: Vec<RawRecord<'_>> = encoded
-        .iter()
-        .map(|v| (Some(&b"k"[..]), Some(v.as_bytes())))
-        .collect();
-    produce(&source, &records);
+    produce_values(&source, Some(b"k"), &encoded);
 
     let connector = sink(
         dir.path(),
@@ -160,11 +162,7 @@ fn poison_records_are_dead_lettered_and_the_worker_keeps_serving() {
     ] {
         values_in[at] = poison.to_string();
     }
-    let records: Vec<RawRecord<'_>> = values_in
-        .iter()
-        .map(|v| (None, Some(v.as_bytes())))
-        .collect();
-    produce(&source, &records);
+    produce_values(&source, None, &values_in);
 
     let connector = sink(
         dir.path(),
@@ -189,8 +187,7 @@ fn poison_records_are_dead_lettered_and_the_worker_keeps_serving() {
 
     // Still serving: later records flow through the same task.
     let later: Vec<String> = (30..35).map(|i| json!({"n": i}).to_string()).collect();
-    let records: Vec<RawRecord<'_>> = later.iter().map(|v| (None, Some(v.as_bytes()))).collect();
-    produce(&source, &records);
+    produce_values(&source, None, &later);
     wait_committed(&mut sluice, &log, &format!("{id}-sink"), &source, 35);
     assert_eq!(sluice.terminate(), Some(0));
 
@@ -273,9 +270,7 @@ fn hot_reload_under_load_loses_and_duplicates_nothing() {
                 let values: Vec<String> = (next..next + 50)
                     .map(|i| json!({"n": i}).to_string())
                     .collect();
-                let records: Vec<RawRecord<'_>> =
-                    values.iter().map(|v| (None, Some(v.as_bytes()))).collect();
-                produce(&source, &records);
+                produce_values(&source, None, &values);
                 next += 50;
                 std::thread::sleep(Duration::from_millis(50));
             }
@@ -369,9 +364,8 @@ fn a_plugin_refusing_its_settings_fails_its_task_not_the_worker() {
     let log = dir.path().join("log");
     let mut sluice = Sluice::standalone(&worker(dir.path()), &[refusing, working], &log);
     let values: Vec<String> = (0..10).map(|i| json!({"n": i}).to_string()).collect();
-    let records: Vec<RawRecord<'_>> = values.iter().map(|v| (None, Some(v.as_bytes()))).collect();
-    produce(&good, &records);
-    produce(&bad, &records);
+    produce_values(&good, None, &values);
+    produce_values(&bad, None, &values);
     wait_committed(&mut sluice, &log, &format!("{id}-good"), &good, 10);
     wait_for("the refusal in the log", Duration::from_secs(30), || {
         let text = std::fs::read_to_string(&log).unwrap_or_default();
