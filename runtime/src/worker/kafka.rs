@@ -41,7 +41,6 @@ pub fn consumer_config(
     worker: &WorkerConfig,
     connector_name: &str,
     connector: &Props,
-    pattern_subscription: bool,
 ) -> ClientConfig {
     let mut cfg = ClientConfig::new();
     cfg.set("bootstrap.servers", &worker.bootstrap_servers)
@@ -51,12 +50,11 @@ pub fn consumer_config(
         .set("auto.offset.reset", "earliest")
         .set("enable.partition.eof", "false")
         // Statistics carry consumer lag per partition for the sink-record-lag-max metric.
-        .set("statistics.interval.ms", "5000");
-    if pattern_subscription {
-        // Topics created after the subscription are found at the next metadata refresh, which
-        // librdkafka does every 5 minutes by default: too slow for `topics.regex`.
-        cfg.set("topic.metadata.refresh.interval.ms", "5000");
-    }
+        .set("statistics.interval.ms", "5000")
+        // A topic created after the subscription (one a source in the same worker has not
+        // produced to yet, or a new match of `topics.regex`) is found at the next metadata
+        // refresh, which librdkafka does every 5 minutes by default: the sink would sit idle.
+        .set("topic.metadata.refresh.interval.ms", "5000");
     apply(&mut cfg, worker.with_prefix("consumer."));
     apply(&mut cfg, strip_prefix(connector, "consumer.override."));
     cfg

@@ -236,8 +236,7 @@ impl Worker {
         spec: &ConnectorSpec,
         metrics: &TaskMetrics,
     ) -> ConnectResult<StreamConsumer<sink_task::SinkConsumerContext>> {
-        let pattern = matches!(spec.sink_topics, Some(SinkTopics::Regex(_)));
-        kafka::consumer_config(&self.config, &spec.name, &spec.props, pattern)
+        kafka::consumer_config(&self.config, &spec.name, &spec.props)
             .create_with_context(sink_task::SinkConsumerContext::new(metrics.clone()))
             .map_err(|e| {
                 ConnectError::fatal(format!("invalid consumer settings for {}: {e}", spec.name))
