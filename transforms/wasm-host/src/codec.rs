@@ -3,64 +3,49 @@
 //! plugin hands back is read in the same shape the field had, and a field the plugin left
 //! byte-for-byte unchanged keeps its original value and schema without being parsed again.
 
-use sluice_api::data::Value;
+use std::borrow::Cow;
+
+use sluice_api::data::{SchemaRef, Value};
 use sluice_api::json::{JsonOptions, from_json_bytes, to_json_bytes};
 use sluice_api::{ConnectError, ConnectResult, Header, Record};
 use sluice_wasm_abi::{BatchWriter, RecordFields, RecordRef};
 
-use sluice_api::data::SchemaRef;
-
-/// Reusable buffers for the parts of a record that must be serialised first.
-#[derive(Default)]
-pub struct Scratch {
-    key: Vec<u8>,
-    value: Vec<u8>,
-    header: Vec<u8>,
-}
-
 /// Appends `record` to the batch.
-pub fn write_record(
-    writer: &mut BatchWriter,
-    record: &Record,
-    scratch: &mut Scratch,
-) -> ConnectResult<()> {
-    let key = as_bytes(record.key_schema.as_ref(), &record.key, &mut scratch.key)?;
-    let value = as_bytes(
-        record.value_schema.as_ref(),
-        &record.value,
-        &mut scratch.value,
-    )?;
+pub fn write_record(writer: &mut BatchWriter, record: &Record) -> ConnectResult<()> {
+    let key = as_bytes(record.key_schema.as_ref(), &record.key)?;
+    let value = as_bytes(record.value_schema.as_ref(), &record.value)?;
     writer.record(&RecordFields {
         topic: &record.topic,
         partition: record.partition,
         offset: record.kafka_offset,
         timestamp: record.timestamp,
-        key,
-        value,
+        key: key.as_deref(),
+        value: value.as_deref(),
         header_count: u32::try_from(record.headers.len())
             .map_err(|_| ConnectError::data("a record with more than 4 billion headers"))?,
     });
     for header in &record.headers {
-        let value = as_bytes(header.schema.as_ref(), &header.value, &mut scratch.header)?;
-        writer.header(&header.key, value);
+        let value = as_bytes(header.schema.as_ref(), &header.value)?;
+        writer.header(&header.key, value.as_deref());
     }
     Ok(())
 }
 
-/// The bytes a plugin sees for a key, value or header value.
+/// The bytes a plugin sees for a key, value or header value: borrowed unless the value is
+/// structured and must be serialised.
 fn as_bytes<'a>(
     schema: Option<&SchemaRef>,
     value: &'a Value,
-    scratch: &'a mut Vec<u8>,
-) -> ConnectResult<Option<&'a [u8]>> {
+) -> ConnectResult<Option<Cow<'a, [u8]>>> {
     Ok(match value {
         Value::Null => None,
-        Value::Bytes(bytes) => Some(bytes),
-        Value::String(text) => Some(text.as_bytes()),
-        other => {
-            *scratch = to_json_bytes(schema.map(|s| &**s), other, &JsonOptions::default())?;
-            Some(scratch)
-        }
+        Value::Bytes(bytes) => Some(Cow::Borrowed(bytes)),
+        Value::String(text) => Some(Cow::Borrowed(text.as_bytes())),
+        other => Some(Cow::Owned(to_json_bytes(
+            schema.map(|s| &**s),
+            other,
+            &JsonOptions::default(),
+        )?)),
     })
 }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use sluice_api::{BatchOutput, ConnectError, ConnectResult, Props, Record, Transform};
 use sluice_wasm_abi::{BatchReader, BatchWriter, OutcomeReader, OutcomeRef, tag};
 
-use super::codec::{self, Scratch};
+use super::codec;
 use super::error::PluginError;
 use super::instance::Instance;
 use super::module::{self, Module};
@@ -22,7 +22,6 @@ pub struct WasmTransform {
     reloader: Option<Reloader>,
     log: LogSink,
     writer: BatchWriter,
-    scratch: Scratch,
     counters: Vec<(String, u64)>,
 }
 
@@ -54,7 +53,6 @@ impl WasmTransform {
             reloader,
             log,
             writer: BatchWriter::new(),
-            scratch: Scratch::default(),
             counters: Vec::new(),
         })
     }
@@ -150,7 +148,7 @@ impl WasmTransform {
     fn call(&mut self, records: &[Record]) -> Result<Vec<u8>, PluginError> {
         self.writer.clear();
         for record in records {
-            codec::write_record(&mut self.writer, record, &mut self.scratch).map_err(|e| {
+            codec::write_record(&mut self.writer, record).map_err(|e| {
                 PluginError::Batch(format!("cannot hand the record to the WASM plugin: {e}"))
             })?;
         }
