@@ -19,7 +19,9 @@ pub use config::{CastConfig, CastSpec, CastType, config_def};
 use convert::{cast_value, unsupported_input};
 
 use crate::common::copy_schema_basics;
-use crate::common::{SchemaCache, Target, copy_fields, data_error, on_target};
+use crate::common::{
+    SchemaCache, SchemaPaths, Target, copy_fields, data_error, on_target_by_schema,
+};
 
 /// `Cast$Key`: casts the record key or its fields.
 pub const KEY_PLUGIN: TransformPlugin = TransformPlugin {
@@ -70,7 +72,9 @@ impl Cast {
     fn field_error(&self, record: &Record, field: &str, problem: String) -> ConnectError {
         data_error(self.name(), record, format!("field '{field}': {problem}"))
     }
+}
 
+impl SchemaPaths for Cast {
     fn apply_schemaless(&self, record: &Record, value: Value) -> ConnectResult<Value> {
         let casts = match &self.config.spec {
             CastSpec::WholeValue(ty) => {
@@ -187,12 +191,7 @@ fn cast_field(config: &CastConfig, field: &Field) -> Result<Field, String> {
 
 impl Transform for Cast {
     fn apply(&mut self, record: Record) -> ConnectResult<Option<Record>> {
-        on_target(self.target, record, |record, schema, value| match schema {
-            None => Ok((None, self.apply_schemaless(record, value)?)),
-            Some(schema) => self
-                .apply_with_schema(record, &schema, value)
-                .map(|(s, v)| (Some(s), v)),
-        })
+        on_target_by_schema(self.target, self, record)
     }
 }
 

@@ -14,7 +14,9 @@ use sluice_api::{
     SchemaType, Struct, Transform, TransformPlugin, Value,
 };
 
-use crate::common::{SchemaCache, Target, copy_fields, data_error, on_target};
+use crate::common::{
+    SchemaCache, SchemaPaths, Target, copy_fields, data_error, on_target_by_schema,
+};
 
 pub const DELIMITER: &str = "delimiter";
 pub const DELIMITER_DEFAULT: &str = ".";
@@ -124,20 +126,6 @@ impl Flatten {
         }
     }
 
-    fn apply_schemaless(&self, record: &Record, value: Value) -> ConnectResult<Value> {
-        let Value::Map(entries) = value else {
-            let problem = format!(
-                "only maps are supported in absence of schema for flattening, found {}",
-                value.type_name()
-            );
-            return Err(data_error(self.name(), record, problem));
-        };
-        let mut output = FlatMap::default();
-        self.flatten_map(entries, "", &mut output)
-            .map_err(|problem| data_error(self.name(), record, problem))?;
-        Ok(Value::Map(output.entries))
-    }
-
     fn flatten_map(
         &self,
         entries: Vec<(Value, Value)>,
@@ -183,31 +171,6 @@ impl Flatten {
         Ok(())
     }
 
-    fn apply_with_schema(
-        &mut self,
-        record: &Record,
-        schema: &SchemaRef,
-        value: Value,
-    ) -> ConnectResult<(SchemaRef, Value)> {
-        let Value::Struct(input) = value else {
-            let problem = format!(
-                "only structs are supported for flattening, found {}",
-                value.type_name()
-            );
-            return Err(data_error(self.name(), record, problem));
-        };
-        let config = &self.config;
-        let updated = self
-            .schemas
-            .get_or_try(schema, |input| {
-                schema::flattened(config, input).map(Arc::new)
-            })
-            .map_err(|problem| data_error(self.name(), record, problem))?;
-        let mut output = Vec::with_capacity(updated.fields().len());
-        self.flatten_struct(schema, Some(input), "", &mut output);
-        Ok((updated, Value::Struct(Struct::from(output))))
-    }
-
     /// The leaves of `input` in schema order; a null nested struct (without default) gives null
     /// leaves. Nulls take the field's default, as Kafka Connect's `Struct.get` does.
     fn flatten_struct(
@@ -240,14 +203,50 @@ impl Flatten {
     }
 }
 
+impl SchemaPaths for Flatten {
+    fn apply_schemaless(&self, record: &Record, value: Value) -> ConnectResult<Value> {
+        let Value::Map(entries) = value else {
+            let problem = format!(
+                "only maps are supported in absence of schema for flattening, found {}",
+                value.type_name()
+            );
+            return Err(data_error(self.name(), record, problem));
+        };
+        let mut output = FlatMap::default();
+        self.flatten_map(entries, "", &mut output)
+            .map_err(|problem| data_error(self.name(), record, problem))?;
+        Ok(Value::Map(output.entries))
+    }
+
+    fn apply_with_schema(
+        &mut self,
+        record: &Record,
+        schema: &SchemaRef,
+        value: Value,
+    ) -> ConnectResult<(SchemaRef, Value)> {
+        let Value::Struct(input) = value else {
+            let problem = format!(
+                "only structs are supported for flattening, found {}",
+                value.type_name()
+            );
+            return Err(data_error(self.name(), record, problem));
+        };
+        let config = &self.config;
+        let updated = self
+            .schemas
+            .get_or_try(schema, |input| {
+                schema::flattened(config, input).map(Arc::new)
+            })
+            .map_err(|problem| data_error(self.name(), record, problem))?;
+        let mut output = Vec::with_capacity(updated.fields().len());
+        self.flatten_struct(schema, Some(input), "", &mut output);
+        Ok((updated, Value::Struct(Struct::from(output))))
+    }
+}
+
 impl Transform for Flatten {
     fn apply(&mut self, record: Record) -> ConnectResult<Option<Record>> {
-        on_target(self.target, record, |record, schema, value| match schema {
-            None => Ok((None, self.apply_schemaless(record, value)?)),
-            Some(schema) => self
-                .apply_with_schema(record, &schema, value)
-                .map(|(s, v)| (Some(s), v)),
-        })
+        on_target_by_schema(self.target, self, record)
     }
 }
 

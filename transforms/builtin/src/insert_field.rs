@@ -14,7 +14,7 @@ use sluice_api::{
 pub use config::{InsertFieldConfig, InsertionSpec, config_def};
 use schema::updated_schema;
 
-use crate::common::{SchemaCache, Target, copy_fields, on_target};
+use crate::common::{SchemaCache, SchemaPaths, Target, copy_fields, on_target_by_schema};
 
 /// `InsertField$Key`: inserts into the record key.
 pub const KEY_PLUGIN: TransformPlugin = TransformPlugin {
@@ -83,7 +83,9 @@ impl InsertField {
             )
         })
     }
+}
 
+impl SchemaPaths for InsertField {
     fn apply_schemaless(&self, record: &Record, value: Value) -> ConnectResult<Value> {
         let Value::Map(mut entries) = value else {
             let problem = format!(
@@ -164,12 +166,7 @@ impl InsertField {
 
 impl Transform for InsertField {
     fn apply(&mut self, record: Record) -> ConnectResult<Option<Record>> {
-        on_target(self.target, record, |record, schema, value| match schema {
-            None => Ok((None, self.apply_schemaless(record, value)?)),
-            Some(schema) => self
-                .apply_with_schema(record, &schema, value)
-                .map(|(s, v)| (Some(s), v)),
-        })
+        on_target_by_schema(self.target, self, record)
     }
 }
 

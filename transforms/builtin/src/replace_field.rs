@@ -12,7 +12,10 @@ use sluice_api::{
 
 pub use config::{ReplaceFieldConfig, config_def};
 
-use crate::common::{SchemaCache, Target, copy_fields, copy_schema_basics, data_error, on_target};
+use crate::common::{
+    SchemaCache, SchemaPaths, Target, copy_fields, copy_schema_basics, data_error,
+    on_target_by_schema,
+};
 
 /// `ReplaceField$Key`: changes the record key.
 pub const KEY_PLUGIN: TransformPlugin = TransformPlugin {
@@ -58,7 +61,9 @@ impl ReplaceField {
             Target::Value => "ReplaceField$Value",
         }
     }
+}
 
+impl SchemaPaths for ReplaceField {
     fn apply_schemaless(&self, record: &Record, value: Value) -> ConnectResult<Value> {
         let Value::Map(entries) = value else {
             let problem = format!(
@@ -138,12 +143,7 @@ fn updated_schema(config: &ReplaceFieldConfig, input: &Schema) -> Result<Schema,
 
 impl Transform for ReplaceField {
     fn apply(&mut self, record: Record) -> ConnectResult<Option<Record>> {
-        on_target(self.target, record, |record, schema, value| match schema {
-            None => Ok((None, self.apply_schemaless(record, value)?)),
-            Some(schema) => self
-                .apply_with_schema(record, &schema, value)
-                .map(|(s, v)| (Some(s), v)),
-        })
+        on_target_by_schema(self.target, self, record)
     }
 }
 

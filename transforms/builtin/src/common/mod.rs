@@ -32,6 +32,33 @@ pub fn on_target(
     Ok(Some(record))
 }
 
+/// The two ways a field-level transform works: on a schemaless value (a map, as JsonConverter
+/// reads without schemas) or on a value with a schema (a struct).
+pub trait SchemaPaths {
+    fn apply_schemaless(&self, record: &Record, value: Value) -> ConnectResult<Value>;
+
+    fn apply_with_schema(
+        &mut self,
+        record: &Record,
+        schema: &SchemaRef,
+        value: Value,
+    ) -> ConnectResult<(SchemaRef, Value)>;
+}
+
+/// Runs `transform` on its target, by the path the presence of a schema picks.
+pub fn on_target_by_schema(
+    target: Target,
+    transform: &mut impl SchemaPaths,
+    record: Record,
+) -> ConnectResult<Option<Record>> {
+    on_target(target, record, |record, schema, value| match schema {
+        None => Ok((None, transform.apply_schemaless(record, value)?)),
+        Some(schema) => transform
+            .apply_with_schema(record, &schema, value)
+            .map(|(s, v)| (Some(s), v)),
+    })
+}
+
 /// A record-level error naming the transform and where the record stands.
 pub fn data_error(
     transform: &str,
