@@ -98,6 +98,16 @@ impl Registry {
                     "kafka-sink",
                     Sink(sluice_connector_kafka::sink),
                 ),
+                Plugin::new(
+                    "postgres-source",
+                    "io.confluent.connect.jdbc.JdbcSourceConnector",
+                    Source(sluice_connector_postgres::source),
+                ),
+                Plugin::new(
+                    "postgres-sink",
+                    "io.confluent.connect.jdbc.JdbcSinkConnector",
+                    Sink(sluice_connector_postgres::sink),
+                ),
             ],
             transforms: builtin_transforms(),
             predicates: vec![

@@ -1,5 +1,6 @@
 //! The Connect data model: schemas and values.
 
+pub mod calendar;
 mod schema;
 mod value;
 
