@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use crate::config::{ConfigDef, Props};
+use crate::config::{ConfigDef, ConfigErrors, Props};
 use crate::error::ConnectResult;
 use crate::task::{SinkTask, SourceTask};
 
@@ -11,6 +11,11 @@ use crate::task::{SinkTask, SourceTask};
 pub trait SourceConnector: Send + Sync {
     /// Every key the connector accepts beyond the framework's own.
     fn config_def(&self) -> ConfigDef;
+    /// Checks a config without starting anything, as Kafka Connect's `Connector.validate`:
+    /// every key's value, and the rules between keys.
+    fn validate(&self, props: &Props) -> Result<(), ConfigErrors> {
+        self.config_def().parse(props).map(|_| ())
+    }
     /// Called once with the validated connector config.
     async fn start(&mut self, props: &Props) -> ConnectResult<()>;
     /// At most `max_tasks` task configs; each starts one task.
@@ -25,6 +30,10 @@ pub trait SourceConnector: Send + Sync {
 #[async_trait]
 pub trait SinkConnector: Send + Sync {
     fn config_def(&self) -> ConfigDef;
+    /// Checks a config without starting anything (see [`SourceConnector::validate`]).
+    fn validate(&self, props: &Props) -> Result<(), ConfigErrors> {
+        self.config_def().parse(props).map(|_| ())
+    }
     async fn start(&mut self, props: &Props) -> ConnectResult<()>;
     fn task_configs(&self, max_tasks: usize) -> ConnectResult<Vec<Props>>;
     fn create_task(&self) -> Box<dyn SinkTask>;

@@ -146,11 +146,10 @@ impl ConnectorSpec {
                 .ok()
         });
         if let Some(plugin) = plugin {
-            let def = match plugin.factory {
-                ConnectorFactory::Source(make) => make().config_def(),
-                ConnectorFactory::Sink(make) => make().config_def(),
-            };
-            issues.take(def.parse(props));
+            issues.take(match plugin.factory {
+                ConnectorFactory::Source(make) => make().validate(props),
+                ConnectorFactory::Sink(make) => make().validate(props),
+            });
         }
 
         let key_converter = converter_spec(registry, worker, props, "key.converter", &mut issues);

@@ -163,8 +163,10 @@ pub struct SinkConfig {
 impl SinkConfig {
     /// Parses `props`, reporting every problem at once.
     pub fn parse(props: &Props) -> Result<Self, ConfigErrors> {
-        let parsed = config_def().parse(props)?;
         let mut issues = IssueCollector::new();
+        let Some(parsed) = config_def().parse_collecting(props, &mut issues) else {
+            return Err(issues.into_errors());
+        };
         let connection = issues.take(ConnectionConfig::from_parsed(&parsed));
         let insert_mode = match parsed.string(INSERT_MODE).to_ascii_lowercase().as_str() {
             "upsert" => InsertMode::Upsert,
@@ -289,6 +291,17 @@ mod tests {
             [PK_MODE, DELETE_ENABLED, PK_FIELDS, TABLE_NAME_FORMAT],
             "{err}"
         );
+    }
+
+    #[test]
+    fn bad_values_do_not_hide_problems_between_keys() {
+        let err = SinkConfig::parse(&props(&[
+            URL,
+            ("insert.mode", "upsert"),
+            ("batch.size", "0"),
+        ]))
+        .unwrap_err();
+        assert_eq!(keys(&err), [BATCH_SIZE, PK_MODE], "{err}");
     }
 
     #[test]

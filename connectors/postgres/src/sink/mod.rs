@@ -13,7 +13,7 @@ mod writer;
 
 use async_trait::async_trait;
 use sluice_api::connector::replicate_config;
-use sluice_api::{ConfigDef, ConnectResult, Props, SinkConnector, SinkTask};
+use sluice_api::{ConfigDef, ConfigErrors, ConnectResult, Props, SinkConnector, SinkTask};
 
 pub use config::{SinkConfig, config_def};
 pub use task::PostgresSinkTask;
@@ -28,6 +28,10 @@ pub struct PostgresSinkConnector {
 impl SinkConnector for PostgresSinkConnector {
     fn config_def(&self) -> ConfigDef {
         config_def()
+    }
+
+    fn validate(&self, props: &Props) -> Result<(), ConfigErrors> {
+        SinkConfig::parse(props).map(|_| ())
     }
 
     async fn start(&mut self, props: &Props) -> ConnectResult<()> {

@@ -225,6 +225,29 @@ impl ConfigDef {
     }
 }
 
+impl ConfigDef {
+    /// Parses like [`ConfigDef::parse`], recording problems in `issues`. Keys with bad values
+    /// fall back to their defaults, so a plugin's checks between keys still run and every
+    /// problem is reported at once; `None` only when a required key is missing or bad.
+    pub fn parse_collecting(
+        &self,
+        props: &Props,
+        issues: &mut super::IssueCollector,
+    ) -> Option<ParsedConfig> {
+        match self.parse(props) {
+            Ok(parsed) => Some(parsed),
+            Err(errors) => {
+                let mut rest = props.clone();
+                for issue in errors.issues() {
+                    rest.remove(&issue.key);
+                }
+                issues.extend(errors);
+                self.parse(&rest).ok()
+            }
+        }
+    }
+}
+
 fn parse_key(key: &ConfigKey, raw: Option<&str>) -> Result<ConfigValue, String> {
     let raw = match (raw, &key.default) {
         (Some(raw), _) => raw,

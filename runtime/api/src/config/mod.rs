@@ -113,6 +113,11 @@ impl IssueCollector {
         self.issues.is_empty()
     }
 
+    /// Everything collected, as one error.
+    pub fn into_errors(self) -> ConfigErrors {
+        ConfigErrors::new(self.issues)
+    }
+
     /// `Ok(value)` if nothing was collected.
     pub fn finish<T>(self, value: T) -> Result<T, ConfigErrors> {
         if self.issues.is_empty() {
