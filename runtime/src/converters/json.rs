@@ -117,6 +117,21 @@ impl JsonConverter {
         Ok(rendered)
     }
 
+    /// The schema and payload bytes of an envelope written as `{"schema":S,"payload":P}` whose
+    /// `S` is byte for byte a cached schema, found without parsing `S` again. Streams repeat one
+    /// schema in every record, and parsing it dominated decoding.
+    fn known_schema_payload<'a>(&self, data: &'a [u8]) -> Option<(Option<SchemaRef>, &'a [u8])> {
+        const PAYLOAD: &[u8] = b",\"payload\":";
+        let rest = data.strip_prefix(b"{\"schema\":")?;
+        let mut cache = self.read.lock().unwrap_or_else(|e| e.into_inner());
+        let i = cache
+            .iter()
+            .position(|(raw, _)| rest.starts_with(raw) && rest[raw.len()..].starts_with(PAYLOAD))?;
+        let payload = rest[cache[i].0.len() + PAYLOAD.len()..].strip_suffix(b"}")?;
+        cache[..=i].rotate_right(1);
+        Some((cache[0].1.clone(), payload))
+    }
+
     fn read_schema(&self, envelope: &json::Envelope<'_>) -> ConnectResult<Option<SchemaRef>> {
         let raw = envelope.schema_json();
         let mut cache = self.read.lock().unwrap_or_else(|e| e.into_inner());
@@ -169,6 +184,13 @@ impl Converter for JsonConverter {
         if !self.schemas_enable {
             return Ok((None, json::from_json_bytes(None, data, &self.opts)?));
         }
+        if let Some((schema, payload)) = self.known_schema_payload(data) {
+            // A payload slice that is not one JSON value (extra members after it, say) takes
+            // the full path below, which reports the error as JsonConverter does.
+            if let Ok(value) = json::from_json_bytes(schema.as_deref(), payload, &self.opts) {
+                return Ok((schema, value));
+            }
+        }
         let envelope = json::parse_envelope(data)?;
         let schema = self.read_schema(&envelope)?;
         let value = envelope.payload(schema.as_deref(), &self.opts)?;
@@ -186,6 +208,22 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         JsonConverter::from_props(&props).unwrap()
+    }
+
+    #[test]
+    fn a_cached_schema_decodes_like_a_parsed_one() {
+        let c = converter(&[]);
+        let doc = br#"{"schema":{"type":"struct","fields":[{"field":"a","type":"int32","optional":false}],"optional":false},"payload":{"a":7}}"#;
+        let first = c.to_connect("t", Some(doc)).unwrap();
+        let second = c.to_connect("t", Some(doc)).unwrap();
+        assert_eq!(first, second);
+        assert!(Arc::ptr_eq(
+            first.0.as_ref().unwrap(),
+            second.0.as_ref().unwrap()
+        ));
+        // Extra members after the payload are still refused.
+        let extra = br#"{"schema":{"type":"struct","fields":[{"field":"a","type":"int32","optional":false}],"optional":false},"payload":{"a":7},"x":1}"#;
+        assert!(c.to_connect("t", Some(extra)).is_err());
     }
 
     #[test]
