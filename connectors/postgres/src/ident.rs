@@ -57,11 +57,6 @@ pub fn quote(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
-/// A single-quoted SQL string literal.
-pub fn literal(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,6 +79,5 @@ mod tests {
     #[test]
     fn quotes_embedded_quotes() {
         assert_eq!(quote("we\"ird"), "\"we\"\"ird\"");
-        assert_eq!(literal("it's"), "'it''s'");
     }
 }

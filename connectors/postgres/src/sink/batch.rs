@@ -223,6 +223,7 @@ mod tests {
                 column("offset", Source::Offset),
             ],
             pk_len: 1,
+            pk_unique: true,
         })
     }
 

@@ -190,18 +190,20 @@ impl FieldInfo {
 
 /// The fields of a struct (from its schema) or of a schemaless map (from its entries).
 fn fields_of(image: Image<'_>, record: &Record, what: &str) -> ConnectResult<Vec<FieldInfo>> {
-    if let Some(schema) = image.schema {
-        if let SchemaType::Struct(fields) = &schema.ty {
-            return Ok(fields
-                .iter()
-                .map(|f| FieldInfo {
-                    name: f.name.clone(),
-                    pg_type: Some(types::for_schema(&f.schema)),
-                    nullable: f.schema.optional,
-                    schema: Some(Arc::clone(&f.schema)),
-                })
-                .collect());
-        }
+    if let Some(Schema {
+        ty: SchemaType::Struct(fields),
+        ..
+    }) = image.schema
+    {
+        return Ok(fields
+            .iter()
+            .map(|f| FieldInfo {
+                name: f.name.clone(),
+                pg_type: Some(types::for_schema(&f.schema)),
+                nullable: f.schema.optional,
+                schema: Some(Arc::clone(&f.schema)),
+            })
+            .collect());
     }
     match image.value {
         Value::Map(entries) => entries

@@ -31,6 +31,9 @@ pub struct Shape {
     pub table: TableId,
     pub columns: Vec<Column>,
     pub pk_len: usize,
+    /// Whether a unique index covers exactly the key columns, so that a plain insert of a row
+    /// whose key exists fails rather than adding a second row.
+    pub pk_unique: bool,
 }
 
 impl Shape {
@@ -69,10 +72,17 @@ impl Shape {
 /// A table's columns: name and declared type, in column order.
 type TableColumns = Vec<(String, String)>;
 
+/// What the sink reads of a table: its columns, and the column sets of its unique indexes.
+#[derive(Debug, Clone, Default)]
+struct TableInfo {
+    columns: TableColumns,
+    unique_keys: Vec<Vec<String>>,
+}
+
 /// What the sink knows of the destination tables; kept across reconnects.
 #[derive(Debug, Default)]
 pub struct Tables {
-    known: HashMap<TableId, TableColumns>,
+    known: HashMap<TableId, TableInfo>,
 }
 
 impl Tables {
@@ -84,22 +94,22 @@ impl Tables {
         table: &TableId,
         layout: &Layout,
     ) -> ConnectResult<Shape> {
-        let mut columns = match self.known.get(table) {
-            Some(columns) => columns.clone(),
+        let mut info = match self.known.get(table) {
+            Some(info) => info.clone(),
             None => describe(client, table).await?,
         };
-        if columns.is_empty() {
+        if info.columns.is_empty() {
             if !config.auto_create {
                 return Err(ConnectError::fatal(format!(
                     "table {table} does not exist and auto.create is false; create it or set auto.create=true"
                 )));
             }
             create(client, table, layout).await?;
-            columns = describe(client, table).await?;
+            info = describe(client, table).await?;
         }
         let wanted = || layout.pk.iter().chain(&layout.values);
         let missing: Vec<&Wanted> = wanted()
-            .filter(|w| find(&columns, &w.name).is_none())
+            .filter(|w| find(&info.columns, &w.name).is_none())
             .collect();
         if !missing.is_empty() {
             let names: Vec<&str> = missing.iter().map(|w| w.name.as_str()).collect();
@@ -110,11 +120,11 @@ impl Tables {
                 )));
             }
             add_columns(client, table, &missing).await?;
-            columns = describe(client, table).await?;
+            info = describe(client, table).await?;
         }
         let mut resolved = Vec::with_capacity(layout.pk.len() + layout.values.len());
         for w in wanted() {
-            let (name, pg_type) = find(&columns, &w.name).ok_or_else(|| {
+            let (name, pg_type) = find(&info.columns, &w.name).ok_or_else(|| {
                 ConnectError::fatal(format!(
                     "table {table} has no column {} after adding it",
                     w.name
@@ -128,11 +138,18 @@ impl Tables {
                 schema: w.schema.clone(),
             });
         }
-        self.known.insert(table.clone(), columns);
+        let mut key: Vec<String> = resolved[..layout.pk.len()]
+            .iter()
+            .map(|c| c.name.clone())
+            .collect();
+        key.sort();
+        let pk_unique = !key.is_empty() && info.unique_keys.contains(&key);
+        self.known.insert(table.clone(), info);
         Ok(Shape {
             table: table.clone(),
             columns: resolved,
             pk_len: layout.pk.len(),
+            pk_unique,
         })
     }
 
@@ -154,8 +171,8 @@ fn find<'a>(columns: &'a TableColumns, name: &str) -> Option<&'a (String, String
     })
 }
 
-/// The table's columns; empty when it does not exist.
-async fn describe(client: &Client, table: &TableId) -> ConnectResult<TableColumns> {
+/// The table's columns (none when it does not exist) and unique keys.
+async fn describe(client: &Client, table: &TableId) -> ConnectResult<TableInfo> {
     let rows = client
         .query(
             "SELECT a.attname::text, pg_catalog.format_type(a.atttypid, a.atttypmod) \
@@ -166,7 +183,23 @@ async fn describe(client: &Client, table: &TableId) -> ConnectResult<TableColumn
         )
         .await
         .map_err(|e| classify(&e, &format!("cannot read the columns of table {table}")))?;
-    Ok(rows.iter().map(|row| (row.get(0), row.get(1))).collect())
+    let columns = rows.iter().map(|row| (row.get(0), row.get(1))).collect();
+    let rows = client
+        .query(
+            "SELECT array_agg(a.attname::text ORDER BY a.attname::text) \
+             FROM pg_catalog.pg_index i \
+             JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) \
+             WHERE i.indrelid = pg_catalog.to_regclass($1) AND i.indisunique AND i.indpred IS NULL \
+             GROUP BY i.indexrelid",
+            &[&table.quoted()],
+        )
+        .await
+        .map_err(|e| classify(&e, &format!("cannot read the indexes of table {table}")))?;
+    let unique_keys = rows.iter().map(|row| row.get(0)).collect();
+    Ok(TableInfo {
+        columns,
+        unique_keys,
+    })
 }
 
 fn declared_type(wanted: &Wanted) -> &'static str {

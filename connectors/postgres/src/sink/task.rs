@@ -130,22 +130,20 @@ impl Running {
             let full = batch.as_ref().is_some_and(|b| {
                 b.len() >= self.config.batch_size || !b.accepts(&shape, delete, separate_deletes)
             });
-            if full {
-                if let Some(done) = batch.take() {
-                    if let Err(err) = self.write(&done, records).await {
-                        return self.fail(records, Some(&done), index, err);
-                    }
-                }
+            if let Some(done) = batch.take_if(|_| full)
+                && let Err(err) = self.write(&done, records).await
+            {
+                return self.fail(records, Some(&done), index, err);
             }
             let current = batch.get_or_insert_with(|| Batch::new(shape));
             if let Err(err) = current.push(index, record, image, delete) {
                 self.report(record, err)?;
             }
         }
-        if let Some(done) = batch.take() {
-            if let Err(err) = self.write(&done, records).await {
-                return self.fail(records, Some(&done), records.len(), err);
-            }
+        if let Some(done) = batch.take()
+            && let Err(err) = self.write(&done, records).await
+        {
+            return self.fail(records, Some(&done), records.len(), err);
         }
         Ok(())
     }

@@ -24,10 +24,12 @@ use super::config::InsertMode;
 use super::table::Shape;
 use crate::connection::ConnectionConfig;
 use crate::error::classify;
-use crate::ident::quote;
+use crate::ident::{TableId, quote};
 
 /// The staging table's flag column: true for rows to delete.
 const DELETE_FLAG: &str = "__sluice_delete";
+/// Batches merged, after an upsert batch met existing keys, before plain COPY is tried again.
+const MERGE_AFTER_CONFLICT: u32 = 64;
 
 /// A connection and the staging tables created on it.
 pub struct Writer {
@@ -38,6 +40,8 @@ pub struct Writer {
     created: usize,
     /// Counts connections made, so a name from `stages` is known to belong to the current one.
     connections: u64,
+    /// Upsert batches left to merge before trying plain COPY again, per table.
+    merge_only: HashMap<TableId, u32>,
 }
 
 impl Writer {
@@ -48,6 +52,7 @@ impl Writer {
             stages: HashMap::new(),
             created: 0,
             connections: 0,
+            merge_only: HashMap::new(),
         }
     }
 
@@ -77,11 +82,11 @@ impl Writer {
         mode: InsertMode,
     ) -> ConnectResult<()> {
         let shape = &batch.shape;
-        let direct = mode == InsertMode::Insert && !rows.iter().any(|&i| batch.rows()[i].delete);
-        let result = if direct {
-            self.copy_direct(batch, rows).await
-        } else {
-            self.merge(batch, rows, mode).await
+        let no_deletes = !rows.iter().any(|&i| batch.rows()[i].delete);
+        let result = match mode {
+            InsertMode::Insert if no_deletes => self.copy_direct(batch, rows).await,
+            InsertMode::Upsert if no_deletes && shape.pk_unique => self.upsert(batch, rows).await,
+            _ => self.merge(batch, rows, mode).await,
         };
         if let Err(err) = &result {
             // A transaction left open by the failure would swallow every later statement.
@@ -100,6 +105,20 @@ impl Writer {
     }
 
     async fn copy_direct(&mut self, batch: &Batch, rows: &[usize]) -> ConnectResult<()> {
+        self.try_copy_direct(batch, rows).await?.map_err(|e| {
+            classify(
+                &e,
+                &format!("cannot write {} rows to {}", rows.len(), batch.shape.table),
+            )
+        })
+    }
+
+    /// COPY straight into the table; the outer error is the connection's, the inner the COPY's.
+    async fn try_copy_direct(
+        &mut self,
+        batch: &Batch,
+        rows: &[usize],
+    ) -> ConnectResult<Result<(), tokio_postgres::Error>> {
         let shape = &batch.shape;
         let sql = format!(
             "COPY {} ({}) FROM STDIN",
@@ -108,12 +127,37 @@ impl Writer {
         );
         let data = batch.copy_data(rows, false);
         let client = self.client().await?;
-        copy(client, &sql, data).await.map(|_| ()).map_err(|e| {
-            classify(
-                &e,
-                &format!("cannot write {} rows to {}", rows.len(), shape.table),
-            )
-        })
+        Ok(copy(client, &sql, data).await.map(|_| ()))
+    }
+
+    /// Upserts of keys that are not in the table yet are plain inserts, and COPY straight into
+    /// the table is PostgreSQL's fastest way in (about twice the speed of staging and merging).
+    /// So a batch is first COPYed as it is; if a key exists, the COPY fails as a whole (the
+    /// unique index guarantees it, or this path is not taken), the batch is merged instead, and
+    /// the next batches of the table are merged too, since a replay or an update stream is
+    /// under way.
+    async fn upsert(&mut self, batch: &Batch, rows: &[usize]) -> ConnectResult<()> {
+        let table = &batch.shape.table;
+        let left = self.merge_only.get(table).copied().unwrap_or(0);
+        if left > 0 {
+            self.merge_only.insert(table.clone(), left - 1);
+            return self.merge(batch, rows, InsertMode::Upsert).await;
+        }
+        match self.try_copy_direct(batch, rows).await? {
+            Ok(()) => return Ok(()),
+            Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) => {
+                self.merge_only.insert(table.clone(), MERGE_AFTER_CONFLICT);
+            }
+            // Bad data fails the merge too, which finds the rows to report.
+            Err(e) if e.code().is_some_and(crate::error::is_data_error) => {}
+            Err(e) => {
+                return Err(classify(
+                    &e,
+                    &format!("cannot write {} rows to {table}", rows.len()),
+                ));
+            }
+        }
+        self.merge(batch, rows, InsertMode::Upsert).await
     }
 
     async fn merge(
@@ -279,6 +323,7 @@ mod tests {
             table: TableId::parse("app.orders").unwrap(),
             columns: vec![column("id"), column("name"), column("total")],
             pk_len: 1,
+            pk_unique: true,
         }
     }
 
