@@ -86,8 +86,11 @@ fn key(id: i64) -> Vec<u8> {
 }
 
 /// Produces (key, value) byte pairs.
-fn send(topic: &str, records: &[(Option<Vec<u8>>, Option<Vec<u8>>)]) {
-    let raw: Vec<(Option<&[u8]>, Option<&[u8]>)> = records
+/// An owned (key, value) pair, either possibly null.
+type Message = (Option<Vec<u8>>, Option<Vec<u8>>);
+
+fn send(topic: &str, records: &[Message]) {
+    let raw: Vec<harness::RawRecord<'_>> = records
         .iter()
         .map(|(k, v)| (k.as_deref(), v.as_deref()))
         .collect();
@@ -343,7 +346,7 @@ fn insert_and_pk_modes_auto_create_evolve_deletes_and_debezium() {
     sql(&format!(
         "CREATE TABLE \"{poison}\" (id bigint PRIMARY KEY, name text NOT NULL, amount double precision)"
     ));
-    let mut poisoned: Vec<(Option<Vec<u8>>, Option<Vec<u8>>)> = (1..=20)
+    let mut poisoned: Vec<Message> = (1..=20)
         .map(|i| (None, Some(order(i, "ok", 1.0))))
         .collect();
     poisoned[12].1 = Some(envelope(

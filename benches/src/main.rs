@@ -5,11 +5,15 @@
 //! ```sh
 //! sluice-bench datagen-file      --records 200000   # datagen → Kafka → file
 //! sluice-bench kafka-passthrough --records 200000   # topic → InsertField + RegexRouter → topic
+//! sluice-bench postgres-sink     --records 1000000  # topic → PostgreSQL upserts, against raw COPY
+//! sluice-bench postgres-source   --records 1000000  # table → topic (incrementing), against raw COPY TO
 //! ```
 
 mod common;
 mod datagen_file;
 mod passthrough;
+mod postgres;
+mod postgres_source;
 mod raw;
 
 use std::path::PathBuf;
@@ -37,6 +41,36 @@ enum Pipeline {
     /// Sluice kafka-sink (JsonConverter, InsertField$Value, RegexRouter) copying a pre-filled
     /// topic to a new one, against a raw consume → produce loop.
     KafkaPassthrough(Common),
+    /// Sluice postgres-sink upserting a pre-filled topic of schema'd JSON rows, against a raw
+    /// COPY of the same rows.
+    PostgresSink(Common),
+    /// Sluice postgres-source (incrementing) reading a filled table into a topic, against a raw
+    /// COPY TO STDOUT whose lines rdkafka produces.
+    PostgresSource(Common),
+    /// Raw baseline of postgres-source (run by the bench itself).
+    #[command(hide = true)]
+    RawCopyOut {
+        #[arg(long)]
+        database: String,
+        #[arg(long)]
+        table: String,
+        #[arg(long)]
+        bootstrap: String,
+        #[arg(long)]
+        topic: String,
+    },
+    /// Raw baseline of postgres-sink (run by the bench itself).
+    #[command(hide = true)]
+    RawCopy {
+        #[arg(long)]
+        database: String,
+        #[arg(long)]
+        table: String,
+        #[arg(long)]
+        records: u64,
+        #[arg(long)]
+        done: PathBuf,
+    },
     /// Raw baseline of datagen-file (run by the bench itself).
     #[command(hide = true)]
     RawDatagenFile {
@@ -153,6 +187,20 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Pipeline::DatagenFile(common) => run_pipeline(common, datagen_file::run),
         Pipeline::KafkaPassthrough(common) => run_pipeline(common, passthrough::run),
+        Pipeline::PostgresSink(common) => run_pipeline(common, postgres::run),
+        Pipeline::PostgresSource(common) => run_pipeline(common, postgres_source::run),
+        Pipeline::RawCopyOut {
+            database,
+            table,
+            bootstrap,
+            topic,
+        } => postgres_source::raw_copy_out(database, table, bootstrap, topic),
+        Pipeline::RawCopy {
+            database,
+            table,
+            records,
+            done,
+        } => postgres::raw_copy(database, table, *records, done),
         Pipeline::RawDatagenFile {
             bootstrap,
             topic,

@@ -33,14 +33,17 @@ fn consumer(bootstrap: &str, group: &str, topic: &str) -> BenchResult<BaseConsum
     Ok(consumer)
 }
 
-fn producer(bootstrap: &str) -> BenchResult<BaseProducer> {
+pub(crate) fn producer(bootstrap: &str) -> BenchResult<BaseProducer> {
     producer_config(bootstrap)
         .create()
         .map_err(|e| format!("raw: cannot create a producer: {e}"))
 }
 
 /// Sends a record, serving delivery reports while the local queue is full.
-fn send(producer: &BaseProducer, mut record: BaseRecord<'_, [u8], [u8]>) -> BenchResult<()> {
+pub(crate) fn send(
+    producer: &BaseProducer,
+    mut record: BaseRecord<'_, [u8], [u8]>,
+) -> BenchResult<()> {
     loop {
         match producer.send(record) {
             Ok(()) => return Ok(()),
@@ -64,7 +67,7 @@ fn check_deadline(started: Instant, timeout: Duration, done: u64, target: u64) -
 
 /// Stays alive (so that the bench can read the peak RSS) until the bench closes stdin or
 /// signals the process.
-fn linger() {
+pub(crate) fn linger() {
     let _ = std::io::stdin().read_to_end(&mut Vec::new());
 }
 
