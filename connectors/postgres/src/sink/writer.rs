@@ -1,6 +1,7 @@
-//! Writes batches over one connection. Inserts without deletes go straight into the table with
-//! COPY; everything else is COPYed into a session-local staging table and merged with one
-//! statement per kind of change, inside one transaction per batch:
+//! Writes batches over one connection. Inserts without deletes, and upserts whose keys are all
+//! new, go straight into the table with COPY; everything else is COPYed into a session-local
+//! staging table and merged with one statement per kind of change, inside one transaction per
+//! batch:
 //!
 //! ```sql
 //! COPY pg_temp.sluice_stage_1 (id, name, __sluice_delete) FROM STDIN;
