@@ -503,6 +503,23 @@ pub fn self_command() -> BenchResult<Command> {
     Ok(Command::new(exe))
 }
 
+/// Spawns `command` as a measured child, waits until `progress` (the `what` done so far)
+/// reaches the run's record count, reads what the child used and stops it.
+pub fn measure(
+    settings: &Settings,
+    name: &str,
+    command: Command,
+    log: &Path,
+    what: &str,
+    progress: impl FnMut() -> u64,
+) -> BenchResult<(Progress, Usage)> {
+    let mut process = Measured::spawn(name, command, log)?;
+    let progress = process.wait_until(settings.records, settings.timeout, what, progress)?;
+    let usage = process.usage();
+    stop(process);
+    Ok((progress, usage))
+}
+
 /// Stops a measured process and prints how its shutdown went.
 pub fn stop(process: Measured) {
     let name = process.name.clone();

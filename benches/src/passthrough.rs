@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
 
 use crate::common::{
-    BenchResult, Measured, RunResult, Settings, TopicCounter, create_topics, producer_config,
-    self_command, sluice_command, stop, unique, worker_yaml, write,
+    BenchResult, RunResult, Settings, TopicCounter, create_topics, measure, producer_config,
+    self_command, sluice_command, unique, worker_yaml, write,
 };
 
 const PIPELINE: &str = "kafka-passthrough";
@@ -120,19 +120,14 @@ fn run_sluice(
         settings.records,
     )?;
     eprintln!("{PIPELINE}: sluice kafka-sink, {source} → {dest}");
-    let mut process = Measured::spawn(
+    let (progress, usage) = measure(
+        settings,
         "sluice",
         sluice_command(settings, &worker, &[connector]),
         &dir.join("sluice-passthrough.log"),
-    )?;
-    let progress = process.wait_until(
-        settings.records,
-        settings.timeout,
         "records in the destination",
         || counter.records(),
     )?;
-    let usage = process.usage();
-    stop(process);
     // The destination must hold transformed records, not copies.
     let sample = counter.sample().unwrap_or_default();
     eprintln!("  first destination record: {sample}");
@@ -183,15 +178,14 @@ fn run_raw(
         ])
         .args(["--timeout-secs", &settings.timeout.as_secs().to_string()]);
     eprintln!("{PIPELINE}: raw rdkafka, {source} → {dest}");
-    let mut process = Measured::spawn("raw", command, &dir.join("raw-passthrough.log"))?;
-    let progress = process.wait_until(
-        settings.records,
-        settings.timeout,
+    let (progress, usage) = measure(
+        settings,
+        "raw",
+        command,
+        &dir.join("raw-passthrough.log"),
         "records in the destination",
         || counter.records(),
     )?;
-    let usage = process.usage();
-    stop(process);
     Ok(RunResult {
         pipeline: PIPELINE,
         implementation: "raw",

@@ -11,8 +11,8 @@ use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use sluice_api::data::calendar::civil_from_days;
 
 use crate::common::{
-    BenchResult, Measured, RunResult, Settings, create_topics, producer_config, self_command,
-    sluice_command, stop, unique, write,
+    BenchResult, RunResult, Settings, create_topics, measure, producer_config, self_command,
+    sluice_command, unique, write,
 };
 
 const PIPELINE: &str = "postgres-sink";
@@ -266,19 +266,14 @@ fn run_sluice(
         settings.partitions,
     )?;
     eprintln!("{PIPELINE}: sluice postgres-sink (upsert), {topic} → {table}");
-    let mut process = Measured::spawn(
+    let (progress, usage) = measure(
+        settings,
         "sluice",
         sluice_command(settings, &worker, &[connector]),
         &dir.join("sluice-postgres.log"),
-    )?;
-    let progress = process.wait_until(
-        settings.records,
-        settings.timeout,
         "records committed",
         || committed.total(),
     )?;
-    let usage = process.usage();
-    stop(process);
     Ok(RunResult {
         pipeline: PIPELINE,
         implementation: "sluice",
@@ -299,13 +294,16 @@ fn run_raw(settings: &Settings, dir: &Path, table: &str, database: &str) -> Benc
         .arg("--done")
         .arg(&done);
     eprintln!("{PIPELINE}: raw COPY of the same rows into {table} ({BATCH} rows per COPY)");
-    let mut process = Measured::spawn("raw", command, &dir.join("raw-copy.log"))?;
     let records = settings.records;
-    let progress = process.wait_until(records, settings.timeout, "rows copied", || {
-        if done.exists() { records } else { 0 }
-    })?;
-    let usage = process.usage();
-    stop(process);
+    let copied = || if done.exists() { records } else { 0 };
+    let (progress, usage) = measure(
+        settings,
+        "raw",
+        command,
+        &dir.join("raw-copy.log"),
+        "rows copied",
+        copied,
+    )?;
     Ok(RunResult {
         pipeline: PIPELINE,
         implementation: "raw COPY",

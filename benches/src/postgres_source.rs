@@ -9,8 +9,8 @@ use futures::StreamExt;
 use rdkafka::producer::{BaseRecord, Producer};
 
 use crate::common::{
-    BenchResult, Measured, RunResult, Settings, TopicCounter, create_topics, self_command,
-    sluice_command, stop, unique, write,
+    BenchResult, RunResult, Settings, TopicCounter, create_topics, measure, self_command,
+    sluice_command, unique, write,
 };
 use crate::postgres::{BATCH, copy_line, create_table_sql, database_url, psql};
 use crate::raw;
@@ -92,19 +92,14 @@ fn run_sluice(
         settings.records,
     )?;
     eprintln!("{PIPELINE}: sluice postgres-source (incrementing), {table} → {topic}");
-    let mut process = Measured::spawn(
+    let (progress, usage) = measure(
+        settings,
         "sluice",
         sluice_command(settings, &worker, &[connector]),
         &dir.join("sluice-postgres-source.log"),
-    )?;
-    let progress = process.wait_until(
-        settings.records,
-        settings.timeout,
         "records in the topic",
         || counter.records(),
     )?;
-    let usage = process.usage();
-    stop(process);
     Ok(RunResult {
         pipeline: PIPELINE,
         implementation: "sluice",
@@ -140,15 +135,14 @@ fn run_raw(
         topic,
     ]);
     eprintln!("{PIPELINE}: raw COPY TO STDOUT → rdkafka, {table} → {topic}");
-    let mut process = Measured::spawn("raw", command, &dir.join("raw-copy-out.log"))?;
-    let progress = process.wait_until(
-        settings.records,
-        settings.timeout,
+    let (progress, usage) = measure(
+        settings,
+        "raw",
+        command,
+        &dir.join("raw-copy-out.log"),
         "records in the topic",
         || counter.records(),
     )?;
-    let usage = process.usage();
-    stop(process);
     Ok(RunResult {
         pipeline: PIPELINE,
         implementation: "raw COPY",
