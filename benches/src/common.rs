@@ -75,6 +75,30 @@ pub fn producer_config(bootstrap: &str) -> ClientConfig {
     cfg
 }
 
+/// Sends a pre-fill record, waiting while the producer's queue is full.
+pub fn send_waiting<K, P>(
+    producer: &rdkafka::producer::ThreadedProducer<rdkafka::producer::DefaultProducerContext>,
+    mut record: rdkafka::producer::BaseRecord<'_, K, P>,
+    topic: &str,
+) -> BenchResult<()>
+where
+    K: rdkafka::message::ToBytes + ?Sized,
+    P: rdkafka::message::ToBytes + ?Sized,
+{
+    loop {
+        match producer.send(record) {
+            Ok(()) => return Ok(()),
+            Err((e, returned))
+                if e.rdkafka_error_code() == Some(rdkafka::types::RDKafkaErrorCode::QueueFull) =>
+            {
+                record = returned;
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err((e, _)) => return Err(format!("cannot pre-fill {topic}: {e}")),
+        }
+    }
+}
+
 /// Peak resident set size (VmHWM) of a live process, in KiB.
 pub fn peak_rss_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;

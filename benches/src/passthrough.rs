@@ -3,13 +3,13 @@
 //! raw rdkafka consume → produce loop copying the same topic.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
 
 use crate::common::{
     BenchResult, RunResult, Settings, TopicCounter, create_topics, measure, producer_config,
-    self_command, sluice_command, unique, worker_yaml, write,
+    self_command, send_waiting, sluice_command, unique, worker_yaml, write,
 };
 
 const PIPELINE: &str = "kafka-passthrough";
@@ -53,22 +53,10 @@ fn prefill(settings: &Settings, topic: &str) -> BenchResult<()> {
         .map_err(|e| format!("cannot create a producer: {e}"))?;
     for n in 0..settings.records {
         let (key, value) = (format!("device-{:05}", n % 10_000), value(n));
-        let mut record = BaseRecord::to(topic)
+        let record = BaseRecord::to(topic)
             .key(key.as_str())
             .payload(value.as_str());
-        loop {
-            match producer.send(record) {
-                Ok(()) => break,
-                Err((e, returned))
-                    if e.rdkafka_error_code()
-                        == Some(rdkafka::types::RDKafkaErrorCode::QueueFull) =>
-                {
-                    record = returned;
-                    std::thread::sleep(Duration::from_millis(5));
-                }
-                Err((e, _)) => return Err(format!("cannot pre-fill {topic}: {e}")),
-            }
-        }
+        send_waiting(&producer, record, topic)?;
         if started.elapsed() > settings.timeout {
             return Err(format!("timed out pre-filling {topic}"));
         }

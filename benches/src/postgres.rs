@@ -12,7 +12,7 @@ use sluice_api::data::calendar::civil_from_days;
 
 use crate::common::{
     BenchResult, RunResult, Settings, create_topics, measure, producer_config, self_command,
-    sluice_command, unique, write,
+    send_waiting, sluice_command, unique, write,
 };
 
 const PIPELINE: &str = "postgres-sink";
@@ -153,20 +153,8 @@ fn prefill(settings: &Settings, topic: &str) -> BenchResult<()> {
         .map_err(|e| format!("cannot create a producer: {e}"))?;
     for n in 0..settings.records {
         let value = record_json(n);
-        let mut record: BaseRecord<'_, (), str> = BaseRecord::to(topic).payload(value.as_str());
-        loop {
-            match producer.send(record) {
-                Ok(()) => break,
-                Err((e, returned))
-                    if e.rdkafka_error_code()
-                        == Some(rdkafka::types::RDKafkaErrorCode::QueueFull) =>
-                {
-                    record = returned;
-                    std::thread::sleep(Duration::from_millis(5));
-                }
-                Err((e, _)) => return Err(format!("cannot pre-fill {topic}: {e}")),
-            }
-        }
+        let record: BaseRecord<'_, (), str> = BaseRecord::to(topic).payload(value.as_str());
+        send_waiting(&producer, record, topic)?;
     }
     producer
         .flush(settings.timeout)

@@ -92,61 +92,54 @@ impl Batch {
         image: Option<Image<'_>>,
         delete: bool,
     ) -> ConnectResult<usize> {
-        let shape = Arc::clone(&self.shape);
-        let mut key_end = self.buf.len();
+        // Disjoint borrows: the shape is read while the buffer grows.
+        let (shape, buf) = (&*self.shape, &mut self.buf);
+        let mut key_end = buf.len();
         for (i, column) in shape.columns.iter().enumerate() {
             if i > 0 {
-                self.buf.push(b'\t');
+                buf.push(b'\t');
             }
             let written = if delete && i >= shape.pk_len {
                 // A delete matches on the key alone.
-                self.buf.extend_from_slice(b"\\N");
+                buf.extend_from_slice(b"\\N");
                 Ok(())
             } else {
                 match &column.source {
                     Source::Topic => {
-                        super::copy_text::escape(&mut self.buf, record.topic.as_bytes());
+                        super::copy_text::escape(buf, record.topic.as_bytes());
                         Ok(())
                     }
                     Source::Partition => write_field(
-                        &mut self.buf,
+                        buf,
                         None,
                         &record.partition.map_or(Value::Null, Value::Int32),
                         column.kind,
                     ),
                     Source::Offset => write_field(
-                        &mut self.buf,
+                        buf,
                         None,
                         &record.kafka_offset.map_or(Value::Null, Value::Int64),
                         column.kind,
                     ),
-                    Source::Key => write_field(
-                        &mut self.buf,
-                        column.schema.as_deref(),
-                        &record.key,
-                        column.kind,
-                    ),
+                    Source::Key => {
+                        write_field(buf, column.schema.as_deref(), &record.key, column.kind)
+                    }
                     Source::KeyField(name) => {
                         let key = Image {
                             schema: record.key_schema.as_deref(),
                             value: &record.key,
                         };
-                        write_field(
-                            &mut self.buf,
-                            column.schema.as_deref(),
-                            field(key, name),
-                            column.kind,
-                        )
+                        write_field(buf, column.schema.as_deref(), field(key, name), column.kind)
                     }
                     Source::ValueField(name) => {
                         let value = image.map_or(&Value::Null, |image| field(image, name));
-                        write_field(&mut self.buf, column.schema.as_deref(), value, column.kind)
+                        write_field(buf, column.schema.as_deref(), value, column.kind)
                     }
                 }
             };
             written.map_err(|e| field_error(&column.name, e))?;
             if i + 1 == shape.pk_len {
-                key_end = self.buf.len();
+                key_end = buf.len();
             }
         }
         Ok(key_end)

@@ -1,6 +1,8 @@
 //! Java's text forms that Cast reproduces: `Values.dateFormatFor` dates, Base64 bytes, and the
 //! number syntax of `Float.parseFloat` / `Double.parseDouble`.
 
+use sluice_api::data::calendar::civil_from_days;
+
 const MILLIS_PER_DAY: i64 = 86_400_000;
 
 /// A `java.util.Date` as Kafka Connect's `Values.dateFormatFor(date).format(date)` writes it:
@@ -24,21 +26,6 @@ pub fn java_date_string(millis: i64) -> String {
     } else {
         format!("{date}T{time}")
     }
-}
-
-/// Proleptic Gregorian (year, month, day) of a day count since 1970-01-01 (Howard Hinnant's
-/// `civil_from_days`).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 /// Standard Base64 with padding, as `java.util.Base64.getEncoder()` writes it.
