@@ -15,6 +15,8 @@ use crate::metrics::{self, Metrics, ProgressSummary};
 use crate::offsets;
 use crate::registry::Registry;
 use crate::worker::Worker;
+use crate::worker::status::StatusBoard;
+use crate::worker::topics::ActiveTopics;
 
 /// Everything wrong with a set of config files, each problem naming its file and key.
 #[derive(Debug, thiserror::Error)]
@@ -113,14 +115,21 @@ pub async fn run(
 
     let ran = async {
         let offsets = offsets::open(&worker).await?;
-        let mut worker = Worker::new(worker, offsets, metrics.clone(), cancel);
-        for spec in &specs {
-            // One connector failing to start leaves the others running, as in Kafka Connect.
-            if let Err(err) = worker.start_connector(spec).await {
-                tracing::error!(connector = %spec.name, error = %err.trace(), "connector failed to start");
-            }
+        let (mut worker, _exits) = Worker::new(
+            worker,
+            offsets,
+            metrics.clone(),
+            StatusBoard::default(),
+            ActiveTopics::default(),
+            cancel.clone(),
+        );
+        for spec in specs {
+            // One connector failing to start leaves the others running, as in Kafka Connect:
+            // the worker has logged the error and marked the connector FAILED.
+            let _ = worker.start_connector(spec, false).await;
         }
-        worker.run_until_cancelled().await;
+        cancel.cancelled().await;
+        worker.shutdown().await;
         Ok(())
     }
     .await;

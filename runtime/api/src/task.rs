@@ -31,7 +31,7 @@ pub type PartitionOffsets = BTreeMap<TopicPartition, i64>;
 /// The committed source offsets of a connector, as loaded when its task starts.
 #[derive(Debug, Clone, Default)]
 pub struct OffsetSnapshot {
-    offsets: HashMap<String, OffsetMap>,
+    offsets: HashMap<String, (OffsetMap, OffsetMap)>,
 }
 
 impl OffsetSnapshot {
@@ -39,14 +39,19 @@ impl OffsetSnapshot {
     pub fn new(entries: impl IntoIterator<Item = (OffsetMap, OffsetMap)>) -> Self {
         let offsets = entries
             .into_iter()
-            .map(|(partition, offset)| (partition_key(&partition), offset))
+            .map(|(partition, offset)| (partition_key(&partition), (partition, offset)))
             .collect();
         OffsetSnapshot { offsets }
     }
 
     /// The last committed offset of a source partition.
     pub fn offset(&self, partition: &OffsetMap) -> Option<&OffsetMap> {
-        self.offsets.get(&partition_key(partition))
+        self.offsets.get(&partition_key(partition)).map(|(_, o)| o)
+    }
+
+    /// Every `(partition, offset)` pair, in no particular order.
+    pub fn entries(&self) -> impl Iterator<Item = (&OffsetMap, &OffsetMap)> {
+        self.offsets.values().map(|(p, o)| (p, o))
     }
 }
 

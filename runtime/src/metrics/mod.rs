@@ -365,6 +365,17 @@ impl Metrics {
             .set(0);
     }
 
+    /// A connector that had started has stopped or been deleted.
+    pub fn connector_stopped(&self, connector: &str) {
+        let w = &self.worker;
+        w.connector_count.dec();
+        for state in ["running", "failed"] {
+            w.connector_status
+                .with_label_values(&[connector, state])
+                .set(0);
+        }
+    }
+
     /// A task start was attempted; `ok` when it started (then pair it with [`Self::task_stopped`]).
     pub fn task_started(&self, ok: bool) {
         let w = &self.worker;

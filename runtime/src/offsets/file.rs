@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use async_trait::async_trait;
 use serde_json::{Value as Json, json};
-use sluice_api::{ConnectError, ConnectResult, OffsetMap, OffsetSnapshot};
+use sluice_api::{ConnectError, ConnectResult, OffsetSnapshot};
 use tokio::sync::Mutex;
 
 use super::{OffsetStore, OffsetTable, parse_offset_key};
@@ -78,14 +78,10 @@ impl OffsetStore for FileOffsetStore {
         self.table.lock().await.snapshot(connector)
     }
 
-    async fn commit(
-        &self,
-        connector: &str,
-        offsets: &[(OffsetMap, OffsetMap)],
-    ) -> ConnectResult<()> {
+    async fn write(&self, entries: Vec<(Json, Json)>) -> ConnectResult<()> {
         let mut table = self.table.lock().await;
         let mut next = table.clone();
-        for (key, value) in OffsetTable::updates(connector, offsets) {
+        for (key, value) in entries {
             next.put(key, value);
         }
         self.persist(&next).await.map_err(|e| {
@@ -103,7 +99,7 @@ impl OffsetStore for FileOffsetStore {
 mod tests {
     use super::*;
 
-    fn map(v: Json) -> OffsetMap {
+    fn map(v: Json) -> sluice_api::OffsetMap {
         v.as_object().cloned().unwrap()
     }
 

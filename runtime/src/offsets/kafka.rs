@@ -11,7 +11,7 @@ use rdkafka::error::KafkaError;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
 use serde_json::Value as Json;
-use sluice_api::{ConnectError, ConnectResult, OffsetMap, OffsetSnapshot};
+use sluice_api::{ConnectError, ConnectResult, OffsetSnapshot};
 use tokio::sync::Mutex;
 
 use super::{OffsetStore, OffsetTable, parse_offset_key};
@@ -103,17 +103,17 @@ impl OffsetStore for KafkaOffsetStore {
         self.table.lock().await.snapshot(connector)
     }
 
-    async fn commit(
-        &self,
-        connector: &str,
-        offsets: &[(OffsetMap, OffsetMap)],
-    ) -> ConnectResult<()> {
+    async fn write(&self, updates: Vec<(Json, Json)>) -> ConnectResult<()> {
         let mut table = self.table.lock().await;
-        let updates = OffsetTable::updates(connector, offsets);
         let sends = updates.iter().map(|(key, value)| {
-            let (key, value) = (key.to_string(), value.to_string());
+            let key = key.to_string();
+            // A null value is written as a tombstone, as Kafka Connect resets an offset.
+            let value = (!value.is_null()).then(|| value.to_string());
             async move {
-                let record = FutureRecord::to(&self.topic).key(&key).payload(&value);
+                let mut record = FutureRecord::<String, String>::to(&self.topic).key(&key);
+                if let Some(value) = &value {
+                    record = record.payload(value);
+                }
                 self.producer
                     .send(record, SEND_TIMEOUT)
                     .await

@@ -1,6 +1,7 @@
 //! Source offset stores. Keys and values use Kafka Connect's format — key `["<connector>",{partition}]`,
 //! value the offset map — so offsets move between Sluice and Kafka Connect.
 
+pub mod consumer_group;
 mod file;
 mod kafka;
 
@@ -20,12 +21,35 @@ pub use kafka::KafkaOffsetStore;
 pub trait OffsetStore: Send + Sync {
     /// Every committed offset of one connector.
     async fn load(&self, connector: &str) -> ConnectResult<OffsetSnapshot>;
-    /// Stores offsets durably; returns only once they are durable.
+    /// Stores offset-topic entries durably (a null value removes the key); returns only once
+    /// they are durable.
+    async fn write(&self, entries: Vec<(Json, Json)>) -> ConnectResult<()>;
+
+    /// Stores a task's offsets durably.
     async fn commit(
         &self,
         connector: &str,
         offsets: &[(OffsetMap, OffsetMap)],
-    ) -> ConnectResult<()>;
+    ) -> ConnectResult<()> {
+        self.write(OffsetTable::updates(connector, offsets)).await
+    }
+
+    /// Sets or (with `None`) removes offsets of a connector's partitions, as
+    /// `PATCH /connectors/{c}/offsets` asks.
+    async fn alter(
+        &self,
+        connector: &str,
+        changes: &[(OffsetMap, Option<OffsetMap>)],
+    ) -> ConnectResult<()> {
+        let entries = changes
+            .iter()
+            .map(|(partition, offset)| {
+                let value = offset.clone().map_or(Json::Null, Json::Object);
+                (offset_key(connector, partition), value)
+            })
+            .collect();
+        self.write(entries).await
+    }
 }
 
 /// Opens the store the worker config names.

@@ -1,5 +1,5 @@
-//! The worker: starts connectors, runs their tasks, and stops everything on cancellation.
-//! A failing task is marked FAILED and logged; it never takes the worker down.
+//! The worker: starts, pauses, restarts and stops connectors and their tasks on the herder's
+//! orders. A failing task is marked FAILED and reported; it never takes the worker down.
 
 pub mod convert;
 pub mod kafka;
@@ -7,8 +7,10 @@ pub mod sink_reporter;
 pub mod sink_task;
 pub mod source_task;
 pub mod status;
+pub mod topics;
 pub mod transforms;
 
+use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
@@ -17,8 +19,9 @@ use tracing::Instrument;
 
 use rdkafka::consumer::StreamConsumer;
 use rdkafka::producer::FutureProducer;
-use sluice_api::{ConnectError, ConnectResult, SinkConnector, SourceConnector};
-use tokio::task::JoinSet;
+use sluice_api::{ConnectError, ConnectResult, Props, SinkConnector, SourceConnector};
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{ConnectorSpec, SinkTopics, WorkerConfig};
@@ -30,12 +33,72 @@ use convert::RecordConverter;
 use sink_task::SinkTaskLoop;
 use source_task::SourceTaskLoop;
 use status::{State, StatusBoard, TaskId};
+use topics::ActiveTopics;
 use transforms::TransformChain;
 
-/// A started connector instance, kept to stop it.
-enum RunningConnector {
+/// A started connector instance, kept to reconfigure and stop it.
+enum Instance {
     Source(Box<dyn SourceConnector>),
     Sink(Box<dyn SinkConnector>),
+}
+
+impl Instance {
+    async fn start(spec: &ConnectorSpec) -> ConnectResult<Instance> {
+        Ok(match spec.plugin.factory {
+            ConnectorFactory::Source(make) => {
+                let mut connector = make();
+                connector.start(&spec.props).await?;
+                Instance::Source(connector)
+            }
+            ConnectorFactory::Sink(make) => {
+                let mut connector = make();
+                connector.start(&spec.props).await?;
+                Instance::Sink(connector)
+            }
+        })
+    }
+
+    fn task_configs(&self, max_tasks: usize) -> ConnectResult<Vec<Props>> {
+        match self {
+            Instance::Source(c) => c.task_configs(max_tasks),
+            Instance::Sink(c) => c.task_configs(max_tasks),
+        }
+    }
+
+    async fn stop(&mut self) -> ConnectResult<()> {
+        match self {
+            Instance::Source(c) => c.stop().await,
+            Instance::Sink(c) => c.stop().await,
+        }
+    }
+}
+
+/// A task's end, reported to whoever restarts failed tasks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskExit {
+    pub id: TaskId,
+    /// Which run of the task ended; a restart starts a new run.
+    pub run: u64,
+    pub failed: bool,
+    /// How long the run lasted; zero when the task could not be built.
+    pub ran_for: std::time::Duration,
+}
+
+/// One run of a task.
+struct RunningTask {
+    run: u64,
+    cancel: CancellationToken,
+    /// `None` when the task failed before it could start.
+    handle: Option<JoinHandle<()>>,
+}
+
+/// A connector running on this worker.
+struct ConnectorRuntime {
+    spec: Arc<ConnectorSpec>,
+    instance: Instance,
+    task_configs: Vec<Props>,
+    tasks: BTreeMap<u32, RunningTask>,
+    paused: watch::Sender<bool>,
 }
 
 /// The per-task pieces built from a connector spec.
@@ -45,6 +108,252 @@ struct TaskParts {
     errors: ErrorHandler,
 }
 
+/// What every task launch needs, apart from the connector it belongs to.
+struct Services {
+    config: WorkerConfig,
+    metrics: Arc<Metrics>,
+    offsets: Arc<dyn OffsetStore>,
+    status: StatusBoard,
+    topics: ActiveTopics,
+    exits: mpsc::UnboundedSender<TaskExit>,
+    runs: u64,
+    cancel: CancellationToken,
+}
+
+pub struct Worker {
+    services: Services,
+    connectors: BTreeMap<String, ConnectorRuntime>,
+}
+
+impl Worker {
+    /// A worker and the stream of its task exits. Every task stops when `cancel` fires.
+    pub fn new(
+        config: WorkerConfig,
+        offsets: Arc<dyn OffsetStore>,
+        metrics: Arc<Metrics>,
+        status: StatusBoard,
+        topics: ActiveTopics,
+        cancel: CancellationToken,
+    ) -> (Self, mpsc::UnboundedReceiver<TaskExit>) {
+        let (exits, exits_rx) = mpsc::unbounded_channel();
+        let services = Services {
+            config,
+            metrics,
+            offsets,
+            status,
+            topics,
+            exits,
+            runs: 0,
+            cancel,
+        };
+        let worker = Worker {
+            services,
+            connectors: BTreeMap::new(),
+        };
+        (worker, exits_rx)
+    }
+
+    pub fn offsets(&self) -> &Arc<dyn OffsetStore> {
+        &self.services.offsets
+    }
+
+    pub fn config(&self) -> &WorkerConfig {
+        &self.services.config
+    }
+
+    pub fn is_running(&self, connector: &str) -> bool {
+        self.connectors.contains_key(connector)
+    }
+
+    /// The task configs the running connector generated.
+    pub fn task_configs(&self, connector: &str) -> Option<&[Props]> {
+        self.connectors
+            .get(connector)
+            .map(|c| c.task_configs.as_slice())
+    }
+
+    /// The current run of a task, if it is on this worker.
+    pub fn task_run(&self, id: &TaskId) -> Option<u64> {
+        let task = self.connectors.get(&id.connector)?.tasks.get(&id.task)?;
+        Some(task.run)
+    }
+
+    /// Starts a validated connector and its tasks, paused if asked. A task that cannot be built
+    /// is FAILED; the connector's other tasks and other connectors go on. A connector that cannot
+    /// start is FAILED with the error as its trace.
+    pub async fn start_connector(
+        &mut self,
+        spec: ConnectorSpec,
+        paused: bool,
+    ) -> ConnectResult<()> {
+        let name = spec.name.clone();
+        let started = async {
+            let instance = Instance::start(&spec).await?;
+            let task_configs = instance.task_configs(spec.tasks_max)?;
+            Ok::<_, ConnectError>((instance, task_configs))
+        }
+        .await;
+        self.services
+            .metrics
+            .connector_started(&name, started.is_ok());
+        let (instance, task_configs) = match started {
+            Ok(started) => started,
+            Err(err) => {
+                let trace = err.trace();
+                tracing::error!(connector = %name, error = %trace, "connector failed to start");
+                self.services
+                    .status
+                    .set_connector(&name, State::Failed, Some(trace));
+                return Err(err);
+            }
+        };
+        tracing::info!(connector = %name, class = spec.plugin.class, tasks = task_configs.len(), "connector started");
+        let state = if paused {
+            State::Paused
+        } else {
+            State::Running
+        };
+        self.services.status.set_connector(&name, state, None);
+        let mut runtime = ConnectorRuntime {
+            spec: Arc::new(spec),
+            instance,
+            task_configs,
+            tasks: BTreeMap::new(),
+            paused: watch::Sender::new(paused),
+        };
+        for n in 0..runtime.task_configs.len() as u32 {
+            self.services.launch(&mut runtime, n).await;
+        }
+        self.connectors.insert(name, runtime);
+        Ok(())
+    }
+
+    /// Stops a connector's tasks (each flushes and commits) and the connector itself. Returns
+    /// false when it was not running here. The connector's own status is left to the caller.
+    pub async fn stop_connector(&mut self, name: &str) -> bool {
+        let Some(mut runtime) = self.connectors.remove(name) else {
+            return false;
+        };
+        let tasks = std::mem::take(&mut runtime.tasks);
+        self.services
+            .stop_tasks(tasks.into_values().collect())
+            .await;
+        self.services.status.remove_tasks(name);
+        if let Err(err) = runtime.instance.stop().await {
+            tracing::warn!(connector = %name, error = %err, "connector did not stop cleanly");
+        }
+        self.services.metrics.connector_stopped(name);
+        tracing::info!(connector = %name, "connector stopped");
+        true
+    }
+
+    /// Pauses or resumes a running connector's tasks. Failed tasks stay FAILED.
+    pub fn set_paused(&mut self, name: &str, paused: bool) -> bool {
+        let Some(runtime) = self.connectors.get_mut(name) else {
+            return false;
+        };
+        runtime.paused.send_replace(paused);
+        let (state, from) = if paused {
+            (State::Paused, State::Running)
+        } else {
+            (State::Running, State::Paused)
+        };
+        let status = &self.services.status;
+        for n in runtime.tasks.keys() {
+            let id = task_id(name, *n);
+            if status.task(&id).is_some_and(|s| s.state == from) {
+                status.set(&id, state, None);
+            }
+        }
+        if status.connector(name).is_some_and(|s| s.state == from) {
+            status.set_connector(name, state, None);
+        }
+        true
+    }
+
+    /// Stops one task and starts it again from its config.
+    pub async fn restart_task(&mut self, id: &TaskId) -> bool {
+        let Some(runtime) = self.connectors.get_mut(&id.connector) else {
+            return false;
+        };
+        let Some(task) = runtime.tasks.remove(&id.task) else {
+            return false;
+        };
+        self.services.status.set(id, State::Restarting, None);
+        self.services.stop_tasks(vec![task]).await;
+        self.services.launch(runtime, id.task).await;
+        true
+    }
+
+    /// Restarts the connector instance; its tasks restart too when their configs changed.
+    pub async fn restart_connector(&mut self, name: &str) -> ConnectResult<bool> {
+        let Some(runtime) = self.connectors.get_mut(name) else {
+            return Ok(false);
+        };
+        if let Err(err) = runtime.instance.stop().await {
+            tracing::warn!(connector = %name, error = %err, "connector did not stop cleanly");
+        }
+        let restarted = async {
+            let instance = Instance::start(&runtime.spec).await?;
+            let configs = instance.task_configs(runtime.spec.tasks_max)?;
+            Ok::<_, ConnectError>((instance, configs))
+        }
+        .await;
+        let (instance, configs) = match restarted {
+            Ok(restarted) => restarted,
+            Err(err) => {
+                let trace = err.trace();
+                tracing::error!(connector = %name, error = %trace, "connector failed to restart");
+                self.services
+                    .status
+                    .set_connector(name, State::Failed, Some(trace));
+                return Err(err);
+            }
+        };
+        runtime.instance = instance;
+        let paused = *runtime.paused.borrow();
+        let state = if paused {
+            State::Paused
+        } else {
+            State::Running
+        };
+        self.services.status.set_connector(name, state, None);
+        if configs != runtime.task_configs {
+            runtime.task_configs = configs;
+            let tasks = std::mem::take(&mut runtime.tasks);
+            self.services
+                .stop_tasks(tasks.into_values().collect())
+                .await;
+            self.services.status.remove_tasks(name);
+            for n in 0..runtime.task_configs.len() as u32 {
+                self.services.launch(runtime, n).await;
+            }
+        }
+        Ok(true)
+    }
+
+    /// Stops every task (each flushes and commits) and every connector.
+    pub async fn shutdown(&mut self) {
+        let mut tasks = Vec::new();
+        for runtime in self.connectors.values_mut() {
+            tasks.extend(std::mem::take(&mut runtime.tasks).into_values());
+        }
+        // All tasks stop at once, so shutdown takes one timeout, not one per task.
+        self.services.stop_tasks(tasks).await;
+        let names: Vec<String> = self.connectors.keys().cloned().collect();
+        for name in names {
+            self.stop_connector(&name).await;
+        }
+    }
+}
+
+fn task_id(connector: &str, task: u32) -> TaskId {
+    TaskId {
+        connector: connector.to_string(),
+        task,
+    }
+}
+
 fn converter_classes(spec: &ConnectorSpec) -> (String, String) {
     (
         spec.key_converter.class.clone(),
@@ -52,141 +361,100 @@ fn converter_classes(spec: &ConnectorSpec) -> (String, String) {
     )
 }
 
-pub struct Worker {
-    config: WorkerConfig,
-    metrics: Arc<Metrics>,
-    offsets: Arc<dyn OffsetStore>,
-    connectors: Vec<(String, RunningConnector)>,
-    tasks: JoinSet<()>,
-    status: StatusBoard,
-    cancel: CancellationToken,
-}
-
-impl Worker {
-    pub fn new(
-        config: WorkerConfig,
-        offsets: Arc<dyn OffsetStore>,
-        metrics: Arc<Metrics>,
-        cancel: CancellationToken,
-    ) -> Self {
-        Worker {
-            config,
-            metrics,
-            offsets,
-            connectors: Vec::new(),
-            tasks: JoinSet::new(),
-            status: StatusBoard::default(),
-            cancel,
-        }
-    }
-
-    pub fn status(&self) -> &StatusBoard {
-        &self.status
-    }
-
-    /// Starts a validated connector and its tasks. A task that cannot be built is FAILED; the
-    /// connector's other tasks and other connectors go on.
-    pub async fn start_connector(&mut self, spec: &ConnectorSpec) -> ConnectResult<()> {
-        let started = self.start_tasks(spec).await;
-        self.metrics.connector_started(&spec.name, started.is_ok());
-        if started.is_ok() {
-            tracing::info!(connector = %spec.name, class = spec.plugin.class, "connector started");
-        }
-        started
-    }
-
-    async fn start_tasks(&mut self, spec: &ConnectorSpec) -> ConnectResult<()> {
-        match spec.plugin.factory {
-            ConnectorFactory::Source(make) => {
-                let mut connector = make();
-                connector.start(&spec.props).await?;
-                let task_configs = connector.task_configs(spec.tasks_max)?;
-                for (n, config) in task_configs.into_iter().enumerate() {
-                    let id = TaskId {
-                        connector: spec.name.clone(),
-                        task: n as u32,
-                    };
-                    let metrics = self.metrics.task(&spec.name, id.task);
-                    let parts = match self.task_parts(spec, &id, &metrics).await {
-                        Ok(parts) => parts,
-                        Err(err) => {
-                            self.fail_to_start(&id, &metrics, err);
-                            continue;
-                        }
-                    };
-                    let producer = match self.producer(spec) {
-                        Ok(producer) => producer,
-                        Err(err) => {
-                            self.fail_to_start(&id, &metrics, err);
-                            continue;
-                        }
-                    };
-                    let task = SourceTaskLoop {
-                        id: id.clone(),
-                        config,
-                        task: connector.create_task(),
-                        transforms: parts.transforms,
-                        converter: parts.converter,
-                        producer,
-                        offsets: self.offsets.clone(),
-                        errors: parts.errors,
-                        metrics: metrics.clone(),
-                        converter_classes: converter_classes(spec),
-                        flush_interval: self.config.offset_flush_interval,
-                        flush_timeout: self.config.offset_flush_timeout,
-                        cancel: self.cancel.child_token(),
-                    };
-                    self.spawn(id, metrics, async move { task.run().await.map(|_| ()) });
-                }
-                self.connectors
-                    .push((spec.name.clone(), RunningConnector::Source(connector)));
+impl Services {
+    /// Builds and spawns task `n` of a connector; a task that cannot be built is FAILED.
+    async fn launch(&mut self, runtime: &mut ConnectorRuntime, n: u32) {
+        self.runs += 1;
+        let run = self.runs;
+        let id = task_id(&runtime.spec.name, n);
+        let metrics = self.metrics.task(&id.connector, n);
+        let cancel = self.cancel.child_token();
+        let handle = match self.build(runtime, &id, &metrics, cancel.clone()).await {
+            Ok(task) => Some(self.spawn(id.clone(), run, metrics, *runtime.paused.borrow(), task)),
+            Err(err) => {
+                let trace = err.trace();
+                tracing::error!(task = %id, error = %trace, "task failed to start");
+                self.metrics.task_started(false);
+                metrics.set_status(State::Failed.as_str());
+                self.status.set(&id, State::Failed, Some(trace));
+                let _ = self.exits.send(TaskExit {
+                    id,
+                    run,
+                    failed: true,
+                    ran_for: std::time::Duration::ZERO,
+                });
+                None
             }
-            ConnectorFactory::Sink(make) => {
-                let mut connector = make();
-                connector.start(&spec.props).await?;
-                let task_configs = connector.task_configs(spec.tasks_max)?;
-                let topics = spec
+        };
+        runtime.tasks.insert(
+            n,
+            RunningTask {
+                run,
+                cancel,
+                handle,
+            },
+        );
+    }
+
+    async fn build(
+        &self,
+        runtime: &ConnectorRuntime,
+        id: &TaskId,
+        metrics: &TaskMetrics,
+        cancel: CancellationToken,
+    ) -> ConnectResult<futures::future::BoxFuture<'static, ConnectResult<()>>> {
+        let spec = &runtime.spec;
+        let config = runtime.task_configs[id.task as usize].clone();
+        let parts = self.task_parts(spec, id, metrics).await?;
+        let paused = runtime.paused.subscribe();
+        let topics = self.topics.recorder(&spec.name);
+        Ok(match &runtime.instance {
+            Instance::Source(connector) => {
+                let task = SourceTaskLoop {
+                    id: id.clone(),
+                    config,
+                    task: connector.create_task(),
+                    transforms: parts.transforms,
+                    converter: parts.converter,
+                    producer: self.producer(spec)?,
+                    offsets: self.offsets.clone(),
+                    errors: parts.errors,
+                    metrics: metrics.clone(),
+                    converter_classes: converter_classes(spec),
+                    flush_interval: self.config.offset_flush_interval,
+                    flush_timeout: self.config.offset_flush_timeout,
+                    cancel,
+                    paused,
+                    topics,
+                };
+                Box::pin(async move { task.run().await.map(|_| ()) })
+            }
+            Instance::Sink(connector) => {
+                let topic_spec = spec
                     .sink_topics
                     .clone()
                     .unwrap_or(SinkTopics::List(Vec::new()));
-                for (n, config) in task_configs.into_iter().enumerate() {
-                    let id = TaskId {
-                        connector: spec.name.clone(),
-                        task: n as u32,
-                    };
-                    let metrics = self.metrics.task(&spec.name, id.task);
-                    let built = self.task_parts(spec, &id, &metrics).await;
-                    let (parts, consumer) =
-                        match built.and_then(|parts| Ok((parts, self.consumer(spec, &metrics)?))) {
-                            Ok(built) => built,
-                            Err(err) => {
-                                self.fail_to_start(&id, &metrics, err);
-                                continue;
-                            }
-                        };
-                    let task = SinkTaskLoop {
-                        id: id.clone(),
-                        config,
-                        task: connector.create_task(),
-                        transforms: parts.transforms,
-                        converter: Arc::new(parts.converter),
-                        consumer,
-                        topics: topics.clone(),
-                        errors: Arc::new(parts.errors),
-                        metrics: metrics.clone(),
-                        converter_classes: converter_classes(spec),
-                        connector_class: spec.plugin.class.to_string(),
-                        batch_size: kafka::max_poll_records(&self.config, &spec.props),
-                        flush_interval: self.config.offset_flush_interval,
-                        cancel: self.cancel.child_token(),
-                    };
-                    self.spawn(id, metrics, async move { task.run().await.map(|_| ()) });
-                }
-                self.connectors
-                    .push((spec.name.clone(), RunningConnector::Sink(connector)));
+                let task = SinkTaskLoop {
+                    id: id.clone(),
+                    config,
+                    task: connector.create_task(),
+                    transforms: parts.transforms,
+                    converter: Arc::new(parts.converter),
+                    consumer: self.consumer(spec, metrics)?,
+                    topics: topic_spec,
+                    errors: Arc::new(parts.errors),
+                    metrics: metrics.clone(),
+                    converter_classes: converter_classes(spec),
+                    connector_class: spec.plugin.class.to_string(),
+                    batch_size: kafka::max_poll_records(&self.config, &spec.props),
+                    flush_interval: self.config.offset_flush_interval,
+                    cancel,
+                    paused,
+                    active_topics: topics,
+                };
+                Box::pin(async move { task.run().await.map(|_| ()) })
             }
-        }
-        Ok(())
+        })
     }
 
     /// What every task loop needs besides its client: transforms, converters, error handling.
@@ -215,14 +483,6 @@ impl Worker {
         })
     }
 
-    fn fail_to_start(&self, id: &TaskId, metrics: &TaskMetrics, err: ConnectError) {
-        let trace = err.trace();
-        tracing::error!(task = %id, error = %trace, "task failed to start");
-        self.metrics.task_started(false);
-        metrics.set_status(State::Failed.as_str());
-        self.status.set(id, State::Failed, Some(trace));
-    }
-
     fn producer(&self, spec: &ConnectorSpec) -> ConnectResult<FutureProducer> {
         kafka::producer_config(&self.config, &spec.props)
             .create()
@@ -244,27 +504,43 @@ impl Worker {
     }
 
     fn spawn(
-        &mut self,
+        &self,
         id: TaskId,
+        run: u64,
         metrics: TaskMetrics,
-        run: impl Future<Output = ConnectResult<()>> + Send + 'static,
-    ) {
+        paused: bool,
+        task: impl Future<Output = ConnectResult<()>> + Send + 'static,
+    ) -> JoinHandle<()> {
         let status = self.status.clone();
-        status.set(&id, State::Running, None);
+        let state = if paused {
+            State::Paused
+        } else {
+            State::Running
+        };
+        status.set(&id, state, None);
         self.metrics.task_started(true);
         metrics.set_status(State::Running.as_str());
         let worker_metrics = self.metrics.clone();
+        let exits = self.exits.clone();
         // Every log line of the task carries its connector and task id.
         let span = tracing::info_span!("task", connector = %id.connector, task = id.task);
-        let run = run.instrument(span);
-        self.tasks.spawn(async move {
+        let task = task.instrument(span);
+        tokio::spawn(async move {
+            let started = std::time::Instant::now();
             // A panicking plugin fails its task only.
-            let outcome = AssertUnwindSafe(run).catch_unwind().await;
+            let outcome = AssertUnwindSafe(task).catch_unwind().await;
             worker_metrics.task_stopped();
             let trace = match outcome {
                 Ok(Ok(())) => {
                     metrics.set_status(State::Unassigned.as_str());
-                    return status.set(&id, State::Unassigned, None);
+                    status.set(&id, State::Unassigned, None);
+                    let _ = exits.send(TaskExit {
+                        id,
+                        run,
+                        failed: false,
+                        ran_for: started.elapsed(),
+                    });
+                    return;
                 }
                 Ok(Err(err)) => err.trace(),
                 Err(panic) => format!("task panicked: {}", panic_message(panic.as_ref())),
@@ -272,31 +548,39 @@ impl Worker {
             tracing::error!(task = %id, error = %trace, "task failed");
             metrics.set_status(State::Failed.as_str());
             status.set(&id, State::Failed, Some(trace));
-        });
+            let _ = exits.send(TaskExit {
+                id,
+                run,
+                failed: true,
+                ran_for: started.elapsed(),
+            });
+        })
     }
 
-    /// Waits until cancelled, then stops every task (each flushes and commits) and connector.
-    pub async fn run_until_cancelled(mut self) {
-        self.cancel.cancelled().await;
+    /// Cancels the tasks and waits for them to flush and commit, aborting any that do not stop
+    /// within `task.shutdown.graceful.timeout.ms` + `offset.flush.timeout.ms`.
+    async fn stop_tasks(&self, tasks: Vec<RunningTask>) {
+        for task in &tasks {
+            task.cancel.cancel();
+        }
         let timeout = self.config.task_shutdown_timeout + self.config.offset_flush_timeout;
+        let mut handles: Vec<JoinHandle<()>> = tasks.into_iter().filter_map(|t| t.handle).collect();
         let all_done = async {
-            while let Some(joined) = self.tasks.join_next().await {
-                if let Err(err) = joined {
+            for handle in &mut handles {
+                if let Err(err) = handle.await
+                    && err.is_panic()
+                {
                     tracing::error!(error = %err, "task panicked");
                 }
             }
         };
         if tokio::time::timeout(timeout, all_done).await.is_err() {
             tracing::warn!("tasks did not stop within {timeout:?}; aborting them");
-            self.tasks.shutdown().await;
-        }
-        for (name, connector) in &mut self.connectors {
-            let stopped = match connector {
-                RunningConnector::Source(c) => c.stop().await,
-                RunningConnector::Sink(c) => c.stop().await,
-            };
-            if let Err(err) = stopped {
-                tracing::warn!(connector = %name, error = %err, "connector did not stop cleanly");
+            for handle in &handles {
+                handle.abort();
+            }
+            for handle in handles {
+                let _ = handle.await;
             }
         }
     }

@@ -2,6 +2,7 @@
 //! then `flush` every `offset.flush.interval.ms` and commit consumer offsets only after the
 //! flush succeeded, so a crash replays and never loses.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -16,12 +17,14 @@ use sluice_api::{
     ConnectError, ConnectResult, PartitionOffsets, Props, Record, SinkTask, SinkTaskContext,
     TopicPartition,
 };
+use tokio::sync::watch;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::convert::{RecordConverter, failed_message};
 use super::sink_reporter::{PendingDeadLetters, SinkReporter};
 use super::status::TaskId;
+use super::topics::TopicRecorder;
 use super::transforms::{TransformChain, TransformError};
 use crate::config::SinkTopics;
 use crate::errors::{ErrorHandler, Failure, Stage};
@@ -34,11 +37,13 @@ pub struct RebalanceEvents {
     revoked: Mutex<Vec<TopicPartition>>,
 }
 
-/// Consumer context that records rebalances for the task loop and reports consumer lag from
-/// librdkafka's statistics (`statistics.interval.ms`).
+/// Consumer context that records rebalances for the task loop, pauses partitions assigned while
+/// the connector is paused, and reports consumer lag from librdkafka's statistics
+/// (`statistics.interval.ms`).
 #[derive(Clone)]
 pub struct SinkConsumerContext {
     events: Arc<RebalanceEvents>,
+    paused: Arc<AtomicBool>,
     metrics: TaskMetrics,
 }
 
@@ -46,6 +51,7 @@ impl SinkConsumerContext {
     pub fn new(metrics: TaskMetrics) -> Self {
         SinkConsumerContext {
             events: Arc::default(),
+            paused: Arc::default(),
             metrics,
         }
     }
@@ -72,9 +78,15 @@ impl ConsumerContext for SinkConsumerContext {
         }
     }
 
-    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+    fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         if let Rebalance::Assign(list) = rebalance {
             push_all(&self.events.assigned, list);
+            // Partitions gained while paused stay quiet until the connector resumes.
+            if self.paused.load(Ordering::Acquire)
+                && let Err(err) = consumer.pause(list)
+            {
+                tracing::warn!(error = %err, "cannot pause newly assigned partitions");
+            }
         }
     }
 }
@@ -121,6 +133,9 @@ pub struct SinkTaskLoop {
     pub batch_size: usize,
     pub flush_interval: Duration,
     pub cancel: CancellationToken,
+    /// True while the connector is paused: assigned partitions are paused, the group kept.
+    pub paused: watch::Receiver<bool>,
+    pub active_topics: TopicRecorder,
 }
 
 impl SinkTaskLoop {
@@ -174,10 +189,15 @@ impl SinkTaskLoop {
         dead_letters: &PendingDeadLetters,
     ) -> ConnectResult<()> {
         let mut next_flush = Instant::now() + self.flush_interval;
+        self.apply_pause()?;
         loop {
             let first = tokio::select! {
                 biased;
                 _ = self.cancel.cancelled() => return Ok(()),
+                Ok(()) = self.paused.changed() => {
+                    self.apply_pause()?;
+                    continue;
+                }
                 _ = tokio::time::sleep_until(next_flush) => None,
                 message = self.consumer.recv() => Some(message),
             };
@@ -204,6 +224,7 @@ impl SinkTaskLoop {
                 let mut records = Vec::with_capacity(messages.len());
                 let mut origins = Vec::with_capacity(messages.len());
                 for (index, message) in messages.iter().enumerate() {
+                    self.active_topics.record(message.topic());
                     pending.insert(
                         TopicPartition::new(message.topic(), message.partition()),
                         message.offset() + 1,
@@ -255,6 +276,28 @@ impl SinkTaskLoop {
                 next_flush = Instant::now() + self.flush_interval;
             }
         }
+    }
+
+    /// Pauses or resumes the assigned partitions to match the connector's target state. The loop
+    /// keeps polling while paused, so the task keeps its group membership.
+    fn apply_pause(&mut self) -> ConnectResult<()> {
+        let paused = *self.paused.borrow_and_update();
+        self.consumer
+            .context()
+            .paused
+            .store(paused, Ordering::Release);
+        let assignment = self
+            .consumer
+            .assignment()
+            .map_err(|e| ConnectError::retriable(format!("cannot read the assignment: {e}")))?;
+        let switched = if paused {
+            self.consumer.pause(&assignment)
+        } else {
+            self.consumer.resume(&assignment)
+        };
+        switched.map_err(|e| {
+            ConnectError::retriable(format!("cannot pause or resume partitions: {e}")).caused_by(e)
+        })
     }
 
     /// Delivers the batch, again after retriable errors (within `errors.retry.timeout`; for ever

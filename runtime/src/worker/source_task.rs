@@ -12,11 +12,13 @@ use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
 use sluice_api::{
     ConnectError, ConnectResult, OffsetMap, Props, Record, SourceTask, SourceTaskContext,
 };
+use tokio::sync::watch;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::convert::{KafkaRecord, RecordConverter};
 use super::status::TaskId;
+use super::topics::TopicRecorder;
 use super::transforms::{TransformChain, TransformError};
 use crate::errors::{ErrorHandler, FailedRecord, Failure, Stage};
 use crate::metrics::TaskMetrics;
@@ -59,6 +61,9 @@ pub struct SourceTaskLoop {
     pub flush_interval: Duration,
     pub flush_timeout: Duration,
     pub cancel: CancellationToken,
+    /// True while the connector is paused: the loop stops polling until it turns false.
+    pub paused: watch::Receiver<bool>,
+    pub topics: TopicRecorder,
 }
 
 /// Per-run state of the loop, kept apart from its configuration.
@@ -107,6 +112,10 @@ impl SourceTaskLoop {
         let mut next_commit = Instant::now() + self.flush_interval;
         let mut retrier = self.errors.retrier();
         loop {
+            if *self.paused.borrow() {
+                self.wait_while_paused(progress).await?;
+                continue;
+            }
             let started = Instant::now();
             let polled = tokio::select! {
                 biased;
@@ -133,6 +142,23 @@ impl SourceTaskLoop {
                 next_commit = Instant::now() + self.flush_interval;
             }
         }
+    }
+
+    /// Settles what is in flight, commits it, then waits for resume or cancellation.
+    async fn wait_while_paused(&mut self, progress: &mut Progress) -> ConnectResult<()> {
+        drain(progress, &self.metrics).await?;
+        self.commit(progress).await?;
+        let cancel = self.cancel.clone();
+        tokio::select! {
+            _ = cancel.cancelled() => {}
+            resumed = async { self.paused.wait_for(|paused| !paused).await.is_ok() } => {
+                // The worker dropped the switch: it is stopping this task.
+                if !resumed {
+                    cancel.cancelled().await;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Transforms a polled batch and hands each result to the producer, in poll order. A
@@ -244,6 +270,7 @@ impl SourceTaskLoop {
         record: &KafkaRecord<'_>,
         progress: &mut Progress,
     ) -> ConnectResult<DeliveryFuture> {
+        self.topics.record(record.topic);
         loop {
             let mut out = FutureRecord::to(record.topic);
             if let Some(key) = &record.key {

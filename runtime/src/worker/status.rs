@@ -1,4 +1,5 @@
-//! Task states as Kafka Connect reports them, shared between task loops and whoever reports status.
+//! Connector and task states as Kafka Connect reports them, shared between the worker, its task
+//! loops and whoever reports status.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -21,7 +22,11 @@ impl fmt::Display for TaskId {
 pub enum State {
     Unassigned,
     Running,
+    Paused,
+    /// Connectors only: tasks shut down and their configs emptied.
+    Stopped,
     Failed,
+    Restarting,
 }
 
 impl State {
@@ -29,32 +34,90 @@ impl State {
         match self {
             State::Unassigned => "UNASSIGNED",
             State::Running => "RUNNING",
+            State::Paused => "PAUSED",
+            State::Stopped => "STOPPED",
             State::Failed => "FAILED",
+            State::Restarting => "RESTARTING",
         }
     }
 }
 
-/// A task's state, with the error trace when it failed.
+/// A connector's or task's state, with the error trace when it failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaskStatus {
     pub state: State,
     pub trace: Option<String>,
 }
 
-/// The latest status of every task on this worker.
+#[derive(Debug, Default)]
+struct Board {
+    connectors: BTreeMap<String, TaskStatus>,
+    tasks: BTreeMap<TaskId, TaskStatus>,
+}
+
+/// The latest status of every connector and task on this worker.
 #[derive(Debug, Clone, Default)]
 pub struct StatusBoard {
-    tasks: Arc<Mutex<BTreeMap<TaskId, TaskStatus>>>,
+    board: Arc<Mutex<Board>>,
 }
 
 impl StatusBoard {
     pub fn set(&self, id: &TaskId, state: State, trace: Option<String>) {
-        if let Ok(mut tasks) = self.tasks.lock() {
-            tasks.insert(id.clone(), TaskStatus { state, trace });
+        if let Ok(mut board) = self.board.lock() {
+            board.tasks.insert(id.clone(), TaskStatus { state, trace });
         }
     }
 
+    pub fn set_connector(&self, name: &str, state: State, trace: Option<String>) {
+        if let Ok(mut board) = self.board.lock() {
+            board
+                .connectors
+                .insert(name.to_string(), TaskStatus { state, trace });
+        }
+    }
+
+    /// Forgets a connector's tasks, keeping the connector's own status.
+    pub fn remove_tasks(&self, connector: &str) {
+        if let Ok(mut board) = self.board.lock() {
+            board.tasks.retain(|id, _| id.connector != connector);
+        }
+    }
+
+    /// Forgets a connector and its tasks.
+    pub fn remove_connector(&self, connector: &str) {
+        self.remove_tasks(connector);
+        if let Ok(mut board) = self.board.lock() {
+            board.connectors.remove(connector);
+        }
+    }
+
+    pub fn connector(&self, name: &str) -> Option<TaskStatus> {
+        self.board.lock().ok()?.connectors.get(name).cloned()
+    }
+
+    pub fn task(&self, id: &TaskId) -> Option<TaskStatus> {
+        self.board.lock().ok()?.tasks.get(id).cloned()
+    }
+
+    /// Every task's status.
     pub fn snapshot(&self) -> BTreeMap<TaskId, TaskStatus> {
-        self.tasks.lock().map(|t| t.clone()).unwrap_or_default()
+        self.board
+            .lock()
+            .map(|b| b.tasks.clone())
+            .unwrap_or_default()
+    }
+
+    /// The statuses of one connector's tasks, by task number.
+    pub fn tasks_of(&self, connector: &str) -> Vec<(u32, TaskStatus)> {
+        self.board
+            .lock()
+            .map(|b| {
+                b.tasks
+                    .iter()
+                    .filter(|(id, _)| id.connector == connector)
+                    .map(|(id, s)| (id.task, s.clone()))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 }
