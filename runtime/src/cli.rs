@@ -41,6 +41,8 @@ pub enum Command {
     /// Create, try and measure WebAssembly transform plugins.
     #[command(subcommand)]
     Transform(TransformCommand),
+    /// Manage connectors of a running worker over its REST API.
+    Connectors(crate::client::ConnectorsArgs),
 }
 
 /// Runs the command; `cancel` fires on the first SIGINT/SIGTERM.
@@ -109,5 +111,10 @@ pub async fn run(cli: Cli, cancel: CancellationToken) -> ExitCode {
                 () = cancel.cancelled() => std::process::exit(130),
             }
         }
+        // A request in flight has nothing to clean up: an interrupt abandons it.
+        Command::Connectors(args) => tokio::select! {
+            code = crate::client::run(args) => code,
+            () = cancel.cancelled() => ExitCode::from(130),
+        },
     }
 }

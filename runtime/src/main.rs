@@ -1,40 +1,22 @@
 //! The `sluice` binary.
 
-use std::io::IsTerminal;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::Parser;
 use sluice_runtime::cli::{self, Cli, Command};
 use sluice_runtime::config::read_worker_file;
 use sluice_runtime::config::worker::LogFormat;
+use sluice_runtime::logging::LogControl;
 use tokio_util::sync::CancellationToken;
-use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(log_format(&cli));
+    let _log_control = Arc::new(LogControl::install(log_format(&cli)));
     let cancel = CancellationToken::new();
     tokio::spawn(watch_signals(cancel.clone()));
     cli::run(cli, cancel).await
-}
-
-/// Logs go to stderr, filtered by `RUST_LOG` (default `info`): text lines, or one JSON object per
-/// line with `log.format: json`.
-fn init_logging(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    match format {
-        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
-        LogFormat::Json => builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(false)
-            .with_span_list(false)
-            .init(),
-    }
 }
 
 /// `log.format`, which logging needs before the worker file is validated: peeked from the worker
@@ -47,7 +29,7 @@ fn log_format(cli: &Cli) -> LogFormat {
                 .ok()
                 .and_then(|props| props.get("log.format").cloned())
         }
-        Command::Plugins | Command::Transform(_) => None,
+        Command::Plugins | Command::Transform(_) | Command::Connectors(_) => None,
     };
     from_file
         .or_else(|| std::env::var("SLUICE_LOG_FORMAT").ok())

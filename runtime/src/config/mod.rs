@@ -3,6 +3,7 @@
 pub mod connector;
 pub mod files;
 pub mod properties;
+pub mod providers;
 pub mod worker;
 
 pub use connector::{ConnectorSpec, ConverterSpec, PredicateSpec, SinkTopics, TransformSpec};

@@ -1,0 +1,4 @@
+//! The Kafka Connect–compatible REST API.
+
+pub mod auth;
+pub mod tls;
