@@ -58,11 +58,14 @@ impl Instance {
         })
     }
 
-    fn task_configs(&self, max_tasks: usize) -> ConnectResult<Vec<Props>> {
-        match self {
-            Instance::Source(c) => c.task_configs(max_tasks),
-            Instance::Sink(c) => c.task_configs(max_tasks),
-        }
+    /// Starts the connector and asks it for its task configs.
+    async fn start_with_tasks(spec: &ConnectorSpec) -> ConnectResult<(Instance, Vec<Props>)> {
+        let instance = Instance::start(spec).await?;
+        let configs = match &instance {
+            Instance::Source(c) => c.task_configs(spec.tasks_max),
+            Instance::Sink(c) => c.task_configs(spec.tasks_max),
+        }?;
+        Ok((instance, configs))
     }
 
     async fn stop(&mut self) -> ConnectResult<()> {
@@ -187,32 +190,14 @@ impl Worker {
         paused: bool,
     ) -> ConnectResult<()> {
         let name = spec.name.clone();
-        let started = async {
-            let instance = Instance::start(&spec).await?;
-            let task_configs = instance.task_configs(spec.tasks_max)?;
-            Ok::<_, ConnectError>((instance, task_configs))
-        }
-        .await;
+        let started = Instance::start_with_tasks(&spec).await;
         self.services
             .metrics
             .connector_started(&name, started.is_ok());
-        let (instance, task_configs) = match started {
-            Ok(started) => started,
-            Err(err) => {
-                let trace = err.trace();
-                tracing::error!(connector = %name, error = %trace, "connector failed to start");
-                self.services
-                    .status
-                    .set_connector(&name, State::Failed, Some(trace));
-                return Err(err);
-            }
-        };
+        let (instance, task_configs) =
+            started.inspect_err(|err| self.services.failed(&name, err))?;
         tracing::info!(connector = %name, class = spec.plugin.class, tasks = task_configs.len(), "connector started");
-        let state = if paused {
-            State::Paused
-        } else {
-            State::Running
-        };
+        let state = State::active(paused);
         self.services.status.set_connector(&name, state, None);
         let mut runtime = ConnectorRuntime {
             spec: Arc::new(spec),
@@ -293,30 +278,12 @@ impl Worker {
         if let Err(err) = runtime.instance.stop().await {
             tracing::warn!(connector = %name, error = %err, "connector did not stop cleanly");
         }
-        let restarted = async {
-            let instance = Instance::start(&runtime.spec).await?;
-            let configs = instance.task_configs(runtime.spec.tasks_max)?;
-            Ok::<_, ConnectError>((instance, configs))
-        }
-        .await;
-        let (instance, configs) = match restarted {
-            Ok(restarted) => restarted,
-            Err(err) => {
-                let trace = err.trace();
-                tracing::error!(connector = %name, error = %trace, "connector failed to restart");
-                self.services
-                    .status
-                    .set_connector(name, State::Failed, Some(trace));
-                return Err(err);
-            }
-        };
+        let (instance, configs) = Instance::start_with_tasks(&runtime.spec)
+            .await
+            .inspect_err(|err| self.services.failed(name, err))?;
         runtime.instance = instance;
         let paused = *runtime.paused.borrow();
-        let state = if paused {
-            State::Paused
-        } else {
-            State::Running
-        };
+        let state = State::active(paused);
         self.services.status.set_connector(name, state, None);
         if configs != runtime.task_configs {
             runtime.task_configs = configs;
@@ -362,6 +329,13 @@ fn converter_classes(spec: &ConnectorSpec) -> (String, String) {
 }
 
 impl Services {
+    /// Marks a connector that could not start FAILED, with the error as its trace.
+    fn failed(&self, name: &str, err: &ConnectError) {
+        let trace = err.trace();
+        tracing::error!(connector = %name, error = %trace, "connector failed to start");
+        self.status.set_connector(name, State::Failed, Some(trace));
+    }
+
     /// Builds and spawns task `n` of a connector; a task that cannot be built is FAILED.
     async fn launch(&mut self, runtime: &mut ConnectorRuntime, n: u32) {
         self.runs += 1;
@@ -512,11 +486,7 @@ impl Services {
         task: impl Future<Output = ConnectResult<()>> + Send + 'static,
     ) -> JoinHandle<()> {
         let status = self.status.clone();
-        let state = if paused {
-            State::Paused
-        } else {
-            State::Running
-        };
+        let state = State::active(paused);
         status.set(&id, state, None);
         self.metrics.task_started(true);
         metrics.set_status(State::Running.as_str());

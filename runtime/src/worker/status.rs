@@ -30,6 +30,15 @@ pub enum State {
 }
 
 impl State {
+    /// The state of a started connector or task: PAUSED while paused, else RUNNING.
+    pub fn active(paused: bool) -> State {
+        if paused {
+            State::Paused
+        } else {
+            State::Running
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             State::Unassigned => "UNASSIGNED",
