@@ -26,7 +26,10 @@ Exit status: 0 on success, 1 when the worker answers with an error (printed as
 
 /// `sluice connectors`: global options, then one command.
 #[derive(Debug, Args)]
-#[command(after_long_help = OUTPUT_HELP)]
+#[command(
+    after_help = "See --help for the output formats and exit status.",
+    after_long_help = OUTPUT_HELP
+)]
 pub struct ConnectorsArgs {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -36,6 +39,7 @@ pub struct ConnectorsArgs {
 
 /// How to reach and authenticate to the worker, and how to print answers.
 #[derive(Debug, Default, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Worker REST URL [env: SLUICE_URL] [default: http://localhost:8083]
     #[arg(long, global = true, value_name = "URL")]
