@@ -137,7 +137,7 @@ impl ConnectorSpec {
         props: &Props,
     ) -> Result<Self, ConfigErrors> {
         let mut issues = IssueCollector::new();
-        let framework = issues.take(framework_keys().parse(props));
+        let framework = framework_keys().parse_collecting(props, &mut issues);
 
         let plugin = props.get("connector.class").and_then(|class| {
             registry
