@@ -40,9 +40,9 @@ fn every_connector_config_validates() {
         "expected connector files in configs/connectors"
     );
     let registry = Registry::builtin();
-    let (_, specs) = standalone::load(&registry, &root.join("configs/worker.yaml"), &connectors)
+    let loaded = standalone::load(&registry, &root.join("configs/worker.yaml"), &connectors)
         .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(specs.len(), connectors.len());
+    assert_eq!(loaded.specs.len(), connectors.len());
 }
 
 #[test]

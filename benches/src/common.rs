@@ -496,7 +496,8 @@ pub fn worker_yaml(settings: &Settings, dir: &Path) -> String {
          offset.storage.file.filename: {}\n\
          offset.flush.interval.ms: 1000\n\
          consumer.session.timeout.ms: 6000\n\
-         consumer.max.poll.interval.ms: 10000\n",
+         consumer.max.poll.interval.ms: 10000\n\
+         listeners: http://127.0.0.1:0\n",
         settings.bootstrap,
         dir.join("connect.offsets.json").display()
     )

@@ -2,10 +2,12 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
 
+use crate::logging::LogControl;
 use crate::registry::Registry;
 use crate::standalone;
 use crate::transform_cli::{self, TransformCommand};
@@ -27,8 +29,7 @@ pub enum Command {
     Standalone {
         /// Worker config: YAML or a Kafka Connect .properties file.
         worker: PathBuf,
-        /// Connector configs: YAML, JSON or .properties.
-        #[arg(required = true)]
+        /// Connector configs: YAML, JSON or .properties. More can be created over the REST API.
         connectors: Vec<PathBuf>,
     },
     /// Check worker and connector configs without starting anything.
@@ -45,19 +46,20 @@ pub enum Command {
     Connectors(crate::client::ConnectorsArgs),
 }
 
-/// Runs the command; `cancel` fires on the first SIGINT/SIGTERM.
-pub async fn run(cli: Cli, cancel: CancellationToken) -> ExitCode {
+/// Runs the command; `logs` changes the live log filter (`/admin/loggers`); `cancel` fires on
+/// the first SIGINT/SIGTERM.
+pub async fn run(cli: Cli, logs: Arc<LogControl>, cancel: CancellationToken) -> ExitCode {
     let registry = Registry::builtin();
     match cli.command {
         Command::Standalone { worker, connectors } => {
-            let (worker, specs) = match standalone::load(&registry, &worker, &connectors) {
+            let loaded = match standalone::load(&registry, &worker, &connectors) {
                 Ok(loaded) => loaded,
                 Err(problems) => {
                     eprintln!("{problems}");
                     return ExitCode::from(2);
                 }
             };
-            match standalone::run(worker, specs, cancel).await {
+            match standalone::run(loaded, logs, cancel).await {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(err) => {
                     eprintln!("sluice: {}", err.trace());
@@ -67,8 +69,8 @@ pub async fn run(cli: Cli, cancel: CancellationToken) -> ExitCode {
         }
         Command::Validate { worker, connectors } => {
             match standalone::load(&registry, &worker, &connectors) {
-                Ok((_, specs)) => {
-                    for spec in specs {
+                Ok(loaded) => {
+                    for spec in loaded.specs {
                         println!(
                             "{}: ok ({} {})",
                             spec.name,

@@ -13,10 +13,10 @@ use tokio_util::sync::CancellationToken;
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    let _log_control = Arc::new(LogControl::install(log_format(&cli)));
+    let logs = Arc::new(LogControl::install(log_format(&cli)));
     let cancel = CancellationToken::new();
     tokio::spawn(watch_signals(cancel.clone()));
-    cli::run(cli, cancel).await
+    cli::run(cli, logs, cancel).await
 }
 
 /// `log.format`, which logging needs before the worker file is validated: peeked from the worker

@@ -1,19 +1,26 @@
-//! Standalone mode: one worker, connectors from files, offsets in a local file or a Kafka topic.
-//! Like `connect-standalone.sh worker.properties connector1.properties …`.
+//! Standalone mode: one worker, connectors from files and the REST API, offsets in a local file
+//! or a Kafka topic. Like `connect-standalone.sh worker.properties connector1.properties …`.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use sluice_api::config::ConfigIssue;
-use sluice_api::{ConnectError, ConnectResult};
+use sluice_api::config::{ConfigErrors, ConfigIssue};
+use sluice_api::{ConnectError, ConnectResult, Props};
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{ConnectorSpec, WorkerConfig, read_connector_file, read_worker_file};
+use crate::config::providers::ConfigProviders;
+use crate::config::{
+    ConnectorFile, ConnectorSpec, WorkerConfig, read_connector_file, read_worker_file,
+};
+use crate::herder::standalone::{HerderSettings, StandaloneHerder};
+use crate::herder::store::ConfigStore;
+use crate::logging::LogControl;
 use crate::metrics::{self, Metrics, ProgressSummary};
 use crate::offsets;
 use crate::registry::Registry;
+use crate::rest::{self, RestState, config::RestConfig};
 use crate::worker::Worker;
 use crate::worker::status::StatusBoard;
 use crate::worker::topics::ActiveTopics;
@@ -25,12 +32,22 @@ pub struct ConfigProblems {
     pub problems: Vec<String>,
 }
 
+/// Validated config files: the worker's settings (provider references resolved) and each
+/// connector both as written and as it will run.
+pub struct Loaded {
+    pub worker: WorkerConfig,
+    pub providers: ConfigProviders,
+    /// As written: references stay references until a task starts.
+    pub connectors: Vec<ConnectorFile>,
+    pub specs: Vec<ConnectorSpec>,
+}
+
 /// Reads and validates the worker file and every connector file, reporting all problems at once.
 pub fn load(
     registry: &Registry,
     worker_file: &Path,
     connector_files: &[PathBuf],
-) -> Result<(WorkerConfig, Vec<ConnectorSpec>), ConfigProblems> {
+) -> Result<Loaded, ConfigProblems> {
     let mut problems = Vec::new();
     let describe = |file: &Path, issues: &[ConfigIssue]| -> Vec<String> {
         issues
@@ -42,11 +59,15 @@ pub fn load(
         .map_err(|e| problems.push(e.to_string()))
         .ok()
         .and_then(|props| {
-            WorkerConfig::parse(&props)
+            parse_worker(&props)
                 .map_err(|e| problems.extend(describe(worker_file, e.issues())))
                 .ok()
         });
     // Connector files are still checked against a default worker, so that one run shows all.
+    let (worker, providers) = match worker {
+        Some((worker, providers)) => (Some(worker), providers),
+        None => (None, ConfigProviders::default()),
+    };
     let fallback;
     let for_connectors = match &worker {
         Some(worker) => worker,
@@ -57,7 +78,8 @@ pub fn load(
             &fallback
         }
     };
-    let mut specs: Vec<ConnectorSpec> = Vec::new();
+    let mut connectors: Vec<ConnectorFile> = Vec::new();
+    let mut specs = Vec::new();
     for file in connector_files {
         let connector = match read_connector_file(file) {
             Ok(connector) => connector,
@@ -66,7 +88,7 @@ pub fn load(
                 continue;
             }
         };
-        if specs.iter().any(|s| s.name == connector.name) {
+        if connectors.iter().any(|c| c.name == connector.name) {
             problems.push(format!(
                 "{}: name: connector '{}' is defined twice",
                 file.display(),
@@ -74,27 +96,65 @@ pub fn load(
             ));
             continue;
         }
-        match ConnectorSpec::validate(registry, for_connectors, &connector.config) {
-            Ok(spec) => specs.push(spec),
+        let validated = providers.resolve(&connector.config).and_then(|resolved| {
+            ConnectorSpec::validate(registry, for_connectors, &resolved.props)
+        });
+        match validated {
+            Ok(spec) => {
+                specs.push(spec);
+                connectors.push(connector);
+            }
             Err(e) => problems.extend(describe(file, e.issues())),
         }
     }
     match worker {
-        Some(worker) if problems.is_empty() => Ok((worker, specs)),
+        Some(worker) if problems.is_empty() => Ok(Loaded {
+            worker,
+            providers,
+            connectors,
+            specs,
+        }),
         _ => Err(ConfigProblems { problems }),
     }
 }
 
+/// The worker's settings with provider references resolved, and the providers themselves.
+fn parse_worker(props: &Props) -> Result<(WorkerConfig, ConfigProviders), ConfigErrors> {
+    let providers = ConfigProviders::from_worker(props)?;
+    let resolved = providers.resolve(props)?;
+    match (
+        WorkerConfig::parse(&resolved.props),
+        RestConfig::from_worker(&resolved.props),
+    ) {
+        (Ok(worker), Ok(_)) => Ok((worker, providers)),
+        (worker, rest) => {
+            let issues = [worker.err(), rest.err()]
+                .into_iter()
+                .flatten()
+                .flat_map(|e| e.issues().to_vec())
+                .collect();
+            Err(ConfigErrors::new(issues))
+        }
+    }
+}
+
 /// Runs the connectors until `cancel` fires, then stops them gracefully. The metrics endpoint
-/// (`metrics.listener`) is up before anything starts and stops on `cancel`; the progress line
-/// (`progress.interval.ms`) is logged until every task has stopped, and once more at the end.
+/// (`metrics.listener`) and the REST API (`listeners`) are up before any connector starts and
+/// stop on `cancel`; the progress line (`progress.interval.ms`) is logged until every task has
+/// stopped, and once more at the end.
 pub async fn run(
-    worker: WorkerConfig,
-    specs: Vec<ConnectorSpec>,
+    loaded: Loaded,
+    logs: Arc<LogControl>,
     cancel: CancellationToken,
 ) -> ConnectResult<()> {
+    let Loaded {
+        worker,
+        providers,
+        connectors,
+        ..
+    } = loaded;
     let metrics = Metrics::new();
-    // A child token, so that the endpoint also stops when startup fails below.
+    // A child token, so that the endpoints also stop when startup fails below.
     let endpoint_stop = cancel.child_token();
     let endpoint = match &worker.metrics_listener {
         Some(listener) => Some(
@@ -113,24 +173,50 @@ pub async fn run(
         ))
     });
 
+    let mut rest = None;
     let ran = async {
+        let rest_config = RestConfig::from_worker(&worker.props)
+            .map_err(|e| ConnectError::fatal(e.to_string()))?;
         let offsets = offsets::open(&worker).await?;
-        let (mut worker, _exits) = Worker::new(
-            worker,
+        let status = StatusBoard::default();
+        let topics = ActiveTopics::default();
+        let (runner, exits) = Worker::new(
+            worker.clone(),
             offsets,
             metrics.clone(),
-            StatusBoard::default(),
-            ActiveTopics::default(),
+            status.clone(),
+            topics.clone(),
             cancel.clone(),
         );
-        for spec in specs {
-            // One connector failing to start leaves the others running, as in Kafka Connect:
-            // the worker has logged the error and marked the connector FAILED.
-            let _ = worker.start_connector(spec, false).await;
+        let registry = Arc::new(Registry::builtin());
+        let settings = HerderSettings {
+            registry: registry.clone(),
+            store: ConfigStore::new(&worker.config_storage_file),
+            restart: worker.restart.clone(),
+            topic_tracking: rest_config.topic_tracking,
+            topic_reset: rest_config.topic_reset,
+            worker: worker.clone(),
+            providers,
+        };
+        let herder = StandaloneHerder::new(settings, runner, exits, status, topics, cancel.clone());
+        let state = RestState {
+            herder: Arc::new(herder.clone()),
+            registry,
+            logs,
+            kafka_cluster_id: rest::kafka_cluster_id(&worker.bootstrap_servers).await,
+        };
+        let server = rest::serve(&rest_config, state, endpoint_stop.clone()).await?;
+        let worker_id = server.worker_id.clone();
+        rest = Some(server);
+        // One connector failing to start leaves the others running, as in Kafka Connect: the
+        // herder has logged the error and marked the connector FAILED.
+        let files = connectors.into_iter().map(|c| (c.name, c.config)).collect();
+        let started = herder.start(worker_id, files).await;
+        if started.is_ok() {
+            cancel.cancelled().await;
         }
-        cancel.cancelled().await;
-        worker.shutdown().await;
-        Ok(())
+        herder.shutdown().await;
+        started
     }
     .await;
 
@@ -143,6 +229,9 @@ pub async fn run(
     }
     if let Some(endpoint) = endpoint {
         endpoint.stopped().await;
+    }
+    if let Some(rest) = rest {
+        rest.stopped().await;
     }
     ran
 }

@@ -71,11 +71,13 @@ impl Sluice {
             .append(true)
             .open(log)
             .expect("open log");
+        // Tests run side by side: the REST API takes any free port unless a test says otherwise.
         let child = Command::new(env!("CARGO_BIN_EXE_sluice"))
             .arg("standalone")
             .arg(worker)
             .args(connectors)
             .env("RUST_LOG", "info")
+            .env("SLUICE_LISTENERS", "http://127.0.0.1:0")
             .stdout(Stdio::null())
             .stderr(log_file)
             .spawn()
@@ -231,19 +233,25 @@ pub fn committed_offset(group: &str, topic: &str) -> Option<i64> {
 
 /// The address of the worker's /metrics endpoint, from its log.
 pub fn metrics_url(log: &Path) -> String {
-    wait_for(
-        "the metrics listener in the log",
-        Duration::from_secs(30),
-        || {
-            let text = std::fs::read_to_string(log).ok()?;
-            let start = text.find("metrics listening on ")? + "metrics listening on ".len();
-            let url: String = text[start..]
-                .chars()
-                .take_while(|c| !c.is_whitespace())
-                .collect();
-            Some(url)
-        },
-    )
+    logged_url(log, "metrics listening on ")
+}
+
+/// The base URL of the worker's REST API, from its log.
+pub fn rest_url(log: &Path) -> String {
+    logged_url(log, "REST API listening on ")
+}
+
+/// The last URL the log shows after `marker` (a restarted worker appends to the same log).
+fn logged_url(log: &Path, marker: &str) -> String {
+    wait_for(marker.trim(), Duration::from_secs(30), || {
+        let text = std::fs::read_to_string(log).ok()?;
+        let start = text.rfind(marker)? + marker.len();
+        let url: String = text[start..]
+            .chars()
+            .take_while(|c| !c.is_whitespace())
+            .collect();
+        Some(url)
+    })
 }
 
 /// The value of the metric `name` whose labels include every `labels` pair (`k="v"`), from a scrape.

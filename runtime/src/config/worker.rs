@@ -6,8 +6,12 @@ use std::time::Duration;
 use sluice_api::Props;
 use sluice_api::config::{ConfigDef, ConfigErrors, ConfigType, Importance, Validator};
 
+use super::providers::ConfigProviders;
+use crate::herder::restart::RestartPolicy;
+
 pub const JSON_CONVERTER: &str = "org.apache.kafka.connect.json.JsonConverter";
 const DEFAULT_OFFSETS_FILE: &str = "sluice-data/connect.offsets.json";
+const CONFIGS_FILE_NAME: &str = "connect.configs.json";
 
 /// Keys a worker file may set.
 pub fn worker_config_def() -> ConfigDef {
@@ -123,6 +127,16 @@ pub fn worker_config_def() -> ConfigDef {
              it off.",
         )
         .validate(Validator::AtLeast(0))
+        .optional(
+            "config.storage.file.filename",
+            String,
+            None,
+            High,
+            "File holding the connectors created over the REST API in standalone mode, so that \
+             they survive a restart; default: connect.configs.json beside the offsets file.",
+        )
+        .merge(RestartPolicy::config_def())
+        .merge(ConfigProviders::config_def())
 }
 
 pub const DEFAULT_METRICS_LISTENER: &str = "http://0.0.0.0:9464";
@@ -188,6 +202,9 @@ pub struct WorkerConfig {
     pub log_format: LogFormat,
     /// `progress.interval.ms`; `None` when 0 (no progress line).
     pub progress_interval: Option<Duration>,
+    /// `config.storage.file.filename`: where standalone mode keeps REST-created connectors.
+    pub config_storage_file: PathBuf,
+    pub restart: RestartPolicy,
     /// Every setting as given, for converter (`key.converter.*`) and client (`producer.*`,
     /// `consumer.*`) prefixes.
     pub props: Props,
@@ -205,6 +222,13 @@ impl WorkerConfig {
             None => OffsetStorage::File(parsed.string("offset.storage.file.filename").into()),
         };
         let millis = |key| Duration::from_millis(parsed.int(key).max(0) as u64);
+        let config_storage_file = parsed
+            .optional_string("config.storage.file.filename")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                let offsets_file = PathBuf::from(parsed.string("offset.storage.file.filename"));
+                offsets_file.with_file_name(CONFIGS_FILE_NAME)
+            });
         Ok(WorkerConfig {
             bootstrap_servers: parsed.list("bootstrap.servers").join(","),
             key_converter: parsed.string("key.converter"),
@@ -216,6 +240,8 @@ impl WorkerConfig {
             metrics_listener: parsed.optional_string("metrics.listener"),
             log_format: LogFormat::parse(&parsed.string("log.format")).unwrap_or_default(),
             progress_interval: Some(millis("progress.interval.ms")).filter(|d| !d.is_zero()),
+            config_storage_file,
+            restart: RestartPolicy::from_worker(props)?,
             props: props.clone(),
         })
     }

@@ -2,7 +2,9 @@
 //! talks only to this trait, so standalone and distributed modes serve the same API.
 
 pub mod entities;
+pub mod offsets;
 pub mod restart;
+pub mod standalone;
 pub mod store;
 pub mod validation;
 
