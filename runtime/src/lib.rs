@@ -4,6 +4,7 @@ pub mod cli;
 pub mod client;
 pub mod config;
 pub mod converters;
+pub mod distributed;
 pub mod errors;
 pub mod herder;
 pub mod logging;

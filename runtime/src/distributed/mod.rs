@@ -1,0 +1,8 @@
+//! Distributed mode: workers sharing connectors and tasks through Kafka's group coordinator,
+//! with configs, offsets and status in Kafka topics, in Kafka Connect's formats.
+
+pub mod assignor;
+pub mod config_log;
+pub mod membership;
+pub mod protocol;
+pub mod status_log;
