@@ -3,6 +3,10 @@
 
 pub mod assignor;
 pub mod config_log;
+pub mod config_store;
+pub mod coordinator;
 pub mod membership;
 pub mod protocol;
 pub mod status_log;
+pub mod status_store;
+pub mod topics;
