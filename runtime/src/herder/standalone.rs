@@ -18,9 +18,7 @@ use super::entities::{
 };
 use super::restart::{Backoffs, RestartPolicy};
 use super::store::{ConfigStore, StoredConnector};
-use super::validation::{
-    config_infos, config_issues, full_config_def, invalid_config_message, is_password,
-};
+use super::validation::{config_infos, full_config_def, invalid_config_message, is_password};
 use super::{Herder, HerderError, HerderResult, RestartRequest, TargetState, Written, offsets};
 use crate::config::providers::{ConfigProviders, HIDDEN, Redactor, has_reference, mask};
 use crate::config::{ConnectorSpec, WorkerConfig};
@@ -497,20 +495,8 @@ impl Herder for StandaloneHerder {
                 config.insert("name".into(), name.to_string());
             }
         }
-        let settings = &self.shared.settings;
-        let issues = config_issues(
-            &settings.registry,
-            &settings.worker,
-            &settings.providers,
-            &config,
-        );
-        if !issues.is_empty() {
-            let class = self.class(&config);
-            return Err(HerderError::BadRequest(invalid_config_message(
-                &issues,
-                Some(&class),
-            )));
-        }
+        // Checked in full (references resolved) before anything stops or is stored.
+        self.spec(&config)?;
         let (created, target, from_file) = match previous {
             Some(p) => (false, p.target, p.from_file),
             None => (true, initial_state.unwrap_or(TargetState::Started), false),
