@@ -150,7 +150,10 @@ fn metrics_listener(value: &sluice_api::config::ConfigValue) -> Result<(), std::
     }
 }
 
-fn replication_factor(value: &sluice_api::config::ConfigValue) -> Result<(), std::string::String> {
+/// A created topic's replication factor: -1 (the broker's default) or at least 1.
+pub(crate) fn replication_factor(
+    value: &sluice_api::config::ConfigValue,
+) -> Result<(), std::string::String> {
     match value {
         sluice_api::config::ConfigValue::Int(n) if *n == -1 || *n >= 1 => Ok(()),
         _ => Err("must be -1 or at least 1".into()),

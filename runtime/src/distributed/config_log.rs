@@ -236,19 +236,10 @@ impl Input<'_> {
         Ok(name.to_string())
     }
 
-    /// `<connector>-<n>`: connector names may contain dashes, so the number follows the last.
+    /// `<connector>-<n>`.
     fn task_id(&self, rest: &str) -> Result<TaskId, ConfigLogError> {
-        let invalid = || ConfigLogError::InvalidKey {
+        TaskId::parse(rest).ok_or_else(|| ConfigLogError::InvalidKey {
             key: self.key.to_string(),
-        };
-        let (connector, task) = rest.rsplit_once('-').ok_or_else(invalid)?;
-        if connector.is_empty() || task.is_empty() || !task.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(invalid());
-        }
-        let task = task.parse().map_err(|_| invalid())?;
-        Ok(TaskId {
-            connector: connector.to_string(),
-            task,
         })
     }
 

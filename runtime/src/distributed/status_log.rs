@@ -135,17 +135,7 @@ impl StatusRecord {
             });
         }
         if let Some(rest) = key.strip_prefix(TASK_PREFIX) {
-            // Connector names may contain dashes: the task number follows the last one.
-            let (connector, task) = rest.rsplit_once('-').ok_or_else(invalid_key)?;
-            if connector.is_empty() || task.is_empty() || !task.bytes().all(|b| b.is_ascii_digit())
-            {
-                return Err(invalid_key());
-            }
-            let task = task.parse().map_err(|_| invalid_key())?;
-            let id = TaskId {
-                connector: connector.to_string(),
-                task,
-            };
+            let id = TaskId::parse(rest).ok_or_else(invalid_key)?;
             return Ok(StatusRecord::Task {
                 id,
                 status: parse_status(key, value)?,

@@ -16,9 +16,10 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
 use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
-use sluice_api::config::{ConfigDef, ConfigErrors, ConfigType, ConfigValue, Importance, Validator};
+use sluice_api::config::{ConfigDef, ConfigErrors, ConfigType, Importance, Validator};
 use sluice_api::{ConnectError, ConnectResult};
 
+use crate::config::worker::replication_factor;
 use crate::config::{OffsetStorage, WorkerConfig};
 use crate::worker::kafka::ensure_topic;
 
@@ -80,13 +81,6 @@ pub fn internal_topics_config_def() -> ConfigDef {
             "Replication factor of a created status topic; -1 takes the broker's default.",
         )
         .validate(Validator::Custom(replication_factor))
-}
-
-fn replication_factor(value: &ConfigValue) -> Result<(), String> {
-    match value {
-        ConfigValue::Int(n) if *n == -1 || *n >= 1 => Ok(()),
-        _ => Err("must be -1 or at least 1".into()),
-    }
 }
 
 /// One internal topic: what to create when it is absent, and what to insist on when it exists.

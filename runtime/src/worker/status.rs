@@ -12,6 +12,22 @@ pub struct TaskId {
     pub task: u32,
 }
 
+impl TaskId {
+    /// Reads `<connector>-<n>`, the form [`fmt::Display`] writes; connector names may contain
+    /// dashes, so the number follows the last one.
+    pub fn parse(text: &str) -> Option<TaskId> {
+        let (connector, task) = text.rsplit_once('-')?;
+        let digits = !task.is_empty() && task.bytes().all(|b| b.is_ascii_digit());
+        if connector.is_empty() || !digits {
+            return None;
+        }
+        Some(TaskId {
+            connector: connector.to_string(),
+            task: task.parse().ok()?,
+        })
+    }
+}
+
 impl fmt::Display for TaskId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}-{}", self.connector, self.task)
