@@ -1,7 +1,8 @@
 //! The internal topics of distributed mode against the real broker: creating and checking them,
 //! the config store (connector, task and commit records, target states, deletion, incremental
-//! reads) and the status store (reports of two workers across generations), and the records'
-//! JSON as Kafka Connect writes it. Needs the Kafka service of `scripts/services up`.
+//! reads), the status store (reports of two workers across generations) and the offset store
+//! (commits and resets of one worker seen by another), and the records' JSON as Kafka Connect
+//! writes it. Needs the Kafka service of `scripts/services up`.
 
 mod harness;
 
@@ -14,7 +15,7 @@ use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Message, OwnedMessage};
 use serde_json::{Value, json};
-use sluice_api::Props;
+use sluice_api::{OffsetMap, OffsetSnapshot, Props};
 use sluice_runtime::config::WorkerConfig;
 use sluice_runtime::distributed::config_log::{ConfigRecord, ConfigState};
 use sluice_runtime::distributed::config_store::KafkaConfigStore;
@@ -22,6 +23,7 @@ use sluice_runtime::distributed::status_log::{Status, StatusRecord, StatusState}
 use sluice_runtime::distributed::status_store::KafkaStatusStore;
 use sluice_runtime::distributed::topics::{InternalTopics, TopicSpec, ensure_internal_topics};
 use sluice_runtime::herder::{RestartRequest, TargetState};
+use sluice_runtime::offsets::{KafkaOffsetStore, OffsetStore};
 use sluice_runtime::worker::status::{State, TaskId};
 
 const FLUSH: Duration = Duration::from_secs(30);
@@ -439,6 +441,108 @@ async fn statuses_of_two_workers_are_read_by_a_third() {
         .map(|(_, o)| o)
         .sum();
     assert_eq!(after, 9);
+}
+
+fn offset_map(value: Value) -> OffsetMap {
+    match value {
+        Value::Object(map) => map,
+        other => panic!("{other} is not an object"),
+    }
+}
+
+/// A snapshot's entries as (partition, offset) JSON, in a fixed order for comparing.
+fn offsets_of(snapshot: &OffsetSnapshot) -> Vec<(Value, Value)> {
+    let mut entries: Vec<(Value, Value)> = snapshot
+        .entries()
+        .map(|(p, o)| (Value::Object(p.clone()), Value::Object(o.clone())))
+        .collect();
+    entries.sort_by_key(|(p, _)| p.to_string());
+    entries
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offsets_committed_by_one_store_are_loaded_by_another_opened_before() {
+    // Several partitions, so the connector's keys are spread over more than one.
+    let worker = worker(&[("offset.storage.partitions", "3")]);
+    // Worker a runs the task first; worker b's store is open before a commits anything, as
+    // when a task moves from a to b.
+    let a = KafkaOffsetStore::open(&worker).await.expect("store a");
+    let b = KafkaOffsetStore::open(&worker).await.expect("store b");
+    let connector = "orders-source";
+    assert!(offsets_of(&b.load(connector).await.expect("load")).is_empty());
+
+    let part = |n: u32| offset_map(json!({"table": format!("orders_{n}")}));
+    let at = |n: u64| offset_map(json!({"position": n}));
+    let started = Instant::now();
+    a.commit(
+        connector,
+        &[(part(0), at(10)), (part(1), at(20)), (part(2), at(30))],
+    )
+    .await
+    .expect("commit");
+    a.commit("other", &[(part(0), at(99))])
+        .await
+        .expect("another connector's commit");
+    eprintln!("committed 4 offsets in {:?}", started.elapsed());
+    let started = Instant::now();
+    let loaded = b.load(connector).await.expect("load");
+    eprintln!("loaded the new offsets in {:?}", started.elapsed());
+    let expected = |positions: &[(u32, u64)]| -> Vec<(Value, Value)> {
+        let mut entries: Vec<(Value, Value)> = positions
+            .iter()
+            .map(|(p, o)| (Value::Object(part(*p)), Value::Object(at(*o))))
+            .collect();
+        entries.sort_by_key(|(p, _)| p.to_string());
+        entries
+    };
+    assert_eq!(offsets_of(&loaded), expected(&[(0, 10), (1, 20), (2, 30)]));
+    assert_eq!(
+        offsets_of(&b.load("other").await.expect("load")),
+        expected(&[(0, 99)])
+    );
+
+    // A newer commit replaces the older one in the other store too, and the writer's own
+    // table, which also reads its writes back, keeps the newest.
+    a.commit(connector, &[(part(0), at(11))])
+        .await
+        .expect("commit");
+    a.commit(connector, &[(part(0), at(12))])
+        .await
+        .expect("commit");
+    let newest = expected(&[(0, 12), (1, 20), (2, 30)]);
+    assert_eq!(offsets_of(&b.load(connector).await.expect("load")), newest);
+    assert_eq!(offsets_of(&a.load(connector).await.expect("load")), newest);
+
+    // A reset through a (a tombstone) removes the partition's offset in b as well.
+    a.alter(connector, &[(part(1), None)]).await.expect("reset");
+    let after_reset = expected(&[(0, 12), (2, 30)]);
+    assert_eq!(
+        offsets_of(&b.load(connector).await.expect("load")),
+        after_reset
+    );
+    assert_eq!(
+        offsets_of(&a.load(connector).await.expect("load")),
+        after_reset
+    );
+
+    // Now b runs the task and commits: a sees it, and nothing a read earlier comes back.
+    b.commit(connector, &[(part(2), at(31))])
+        .await
+        .expect("commit by b");
+    let moved = expected(&[(0, 12), (2, 31)]);
+    assert_eq!(offsets_of(&a.load(connector).await.expect("load")), moved);
+    assert_eq!(offsets_of(&b.load(connector).await.expect("load")), moved);
+
+    // A store opened now, reading the whole topic, reaches the same state.
+    let late = KafkaOffsetStore::open(&worker).await.expect("late store");
+    assert_eq!(
+        offsets_of(&late.load(connector).await.expect("load")),
+        moved
+    );
+    assert_eq!(
+        offsets_of(&late.load("other").await.expect("load")),
+        expected(&[(0, 99)])
+    );
 }
 
 fn key_of(message: &OwnedMessage) -> String {

@@ -11,8 +11,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use rdkafka::admin::{AdminClient, AdminOptions, ResourceSpecifier};
+use rdkafka::client::ClientContext;
 use rdkafka::client::DefaultClientContext;
-use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
 use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
@@ -230,7 +231,7 @@ pub async fn ensure_internal_topics(
 }
 
 /// The partition count of `topic`, waiting for a topic created a moment ago to appear.
-async fn partition_count(worker: &WorkerConfig, topic: &str) -> ConnectResult<usize> {
+pub(crate) async fn partition_count(worker: &WorkerConfig, topic: &str) -> ConnectResult<usize> {
     let cfg = client_config(worker, "sluice-internal-topics", &[]);
     let topic = topic.to_string();
     tokio::task::spawn_blocking(move || {
@@ -426,12 +427,27 @@ impl RawRecord {
     }
 }
 
+/// Keeps the partition-end events a [`TopicReader`] asks for out of the error log: librdkafka
+/// also reports those that arrive between reads as client errors.
+pub(crate) struct ReaderContext;
+
+impl ClientContext for ReaderContext {
+    fn error(&self, error: KafkaError, reason: &str) {
+        match error {
+            KafkaError::PartitionEOF(_) | KafkaError::Global(RDKafkaErrorCode::PartitionEOF) => {}
+            error => tracing::error!("librdkafka: {error}: {reason}"),
+        }
+    }
+}
+
+impl ConsumerContext for ReaderContext {}
+
 /// Reads a topic up to its end, repeatedly: each call returns the records written since the
 /// last. It consumes by assignment, without a consumer group, since every worker reads every
 /// record.
 pub(crate) struct TopicReader {
     topic: String,
-    consumer: BaseConsumer,
+    consumer: BaseConsumer<ReaderContext>,
     /// `Some(p)` reads partition `p` alone (the config topic); `None` reads every partition,
     /// looked up at each call so that added partitions are read too.
     only: Option<i32>,
@@ -463,7 +479,7 @@ impl TopicReader {
                 ("auto.offset.reset", "earliest"),
             ],
         )
-        .create()
+        .create_with_context(ReaderContext)
         .map_err(|e| kafka_error(&format!("cannot create a reader of topic {topic}"), e))?;
         Ok(TopicReader {
             topic: topic.to_string(),
