@@ -1,6 +1,7 @@
 //! The herder owns connector configs and target states and drives the worker; the REST API
 //! talks only to this trait, so standalone and distributed modes serve the same API.
 
+pub mod configs;
 pub mod entities;
 pub mod offsets;
 pub mod restart;
@@ -63,6 +64,23 @@ impl HerderError {
 
 pub type HerderResult<T> = Result<T, HerderError>;
 
+/// Kafka Connect's answer (409) to a write that reaches a cluster in the middle of a rebalance,
+/// when no worker can apply it; the client may retry.
+pub const REBALANCE_IN_PROGRESS: &str =
+    "Cannot complete request because of a conflicting operation (e.g. worker rebalance)";
+
+/// Where this worker serves a request that changes connectors (any non-GET under
+/// `/connectors`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WriteRoute {
+    /// This worker applies it: standalone mode, or the leader of a distributed cluster.
+    Here,
+    /// The leader at this REST URL applies it; the request is forwarded there.
+    Leader(String),
+    /// No leader is known (the group is rebalancing): 409 [`REBALANCE_IN_PROGRESS`].
+    Rebalancing,
+}
+
 /// `POST /connectors/{c}/restart` options (KIP-745).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RestartRequest {
@@ -83,6 +101,10 @@ pub trait Herder: Send + Sync {
     fn worker_id(&self) -> &str;
     /// False while the worker is still starting up.
     fn is_ready(&self) -> bool;
+    /// Where connector writes are applied; a single worker applies them itself.
+    fn write_route(&self) -> WriteRoute {
+        WriteRoute::Here
+    }
 
     async fn connectors(&self) -> Vec<String>;
     async fn connector_info(&self, name: &str) -> HerderResult<ConnectorInfo>;
@@ -116,6 +138,15 @@ pub trait Herder: Send + Sync {
         request: RestartRequest,
     ) -> HerderResult<Option<ConnectorStateInfo>>;
     async fn restart_task(&self, id: &TaskId) -> HerderResult<()>;
+    /// Stores the task configs a connector generated on another worker of the cluster (the
+    /// internal `POST /connectors/{c}/tasks` of Kafka Connect); only a distributed leader
+    /// accepts them.
+    async fn put_task_configs(&self, name: &str, configs: Vec<Props>) -> HerderResult<()> {
+        let _ = configs;
+        Err(HerderError::Forbidden(format!(
+            "Task configs of {name} are written by the leader of a distributed cluster only"
+        )))
+    }
 
     async fn offsets(&self, name: &str) -> HerderResult<ConnectorOffsets>;
     /// Returns the success message.

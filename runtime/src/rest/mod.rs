@@ -8,6 +8,7 @@ pub mod config;
 mod connectors;
 pub mod error;
 mod extract;
+mod forward;
 mod lifecycle;
 mod loggers;
 mod offsets;
@@ -34,6 +35,7 @@ use crate::registry::Registry;
 use auth::RestAuth;
 
 pub use cluster::kafka_cluster_id;
+pub use forward::FORWARDED_HEADER;
 pub use server::{RestServer, serve};
 
 /// What the handlers work with.
@@ -47,11 +49,15 @@ pub struct RestState {
 }
 
 /// The whole API: every route of [`routes::table`], JSON errors for unknown paths and wrong
-/// methods, and authentication in front of all of it except `GET /health`.
+/// methods, connector writes forwarded to the leader when this worker does not lead, and
+/// authentication in front of all of it except `GET /health`.
 pub fn router(state: RestState, auth: Arc<RestAuth>) -> Router {
+    let forwarder = forward::Forwarder::new(state.herder.clone());
     routes::router()
         .fallback(error::unknown_route)
         .method_not_allowed_fallback(error::method_not_allowed)
         .with_state(state)
+        .layer(from_fn_with_state(forwarder, forward::to_leader))
+        // Outermost, so nothing is forwarded for a client this worker has not admitted.
         .layer(from_fn_with_state(auth, auth::require))
 }

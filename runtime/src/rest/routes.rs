@@ -87,6 +87,7 @@ pub fn table() -> Vec<Route> {
         route(Put, "/connectors/{connector}/resume", lifecycle::resume),
         route(Put, "/connectors/{connector}/stop", lifecycle::stop),
         route(Get, "/connectors/{connector}/tasks", tasks::list),
+        route(Post, "/connectors/{connector}/tasks", tasks::put_configs),
         route(Get, "/connectors/{connector}/tasks-config", tasks::configs),
         route(
             Get,

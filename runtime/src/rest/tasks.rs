@@ -1,15 +1,18 @@
-//! `/connectors/{c}/tasks…`: a connector's task configs, one task's status, restarting a task.
+//! `/connectors/{c}/tasks…`: a connector's task configs, one task's status, restarting a task,
+//! and the task configs workers of a distributed cluster send their leader.
 
 use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use serde_json::{Map, Value};
 use sluice_api::Props;
 
 use super::RestState;
+use super::body;
 use super::error::{ApiError, ApiResult};
-use super::extract::Path;
+use super::extract::{self, Path};
 use crate::herder::entities::{TaskInfo, TaskState};
 use crate::worker::status::TaskId;
 
@@ -19,6 +22,21 @@ pub async fn list(
     Path(name): Path<String>,
 ) -> ApiResult<Json<Vec<TaskInfo>>> {
     Ok(Json(state.herder.tasks(&name).await?))
+}
+
+/// `POST /connectors/{c}/tasks`: 204. Internal: the worker running a connector sends the task
+/// configs it generated, one map per task, for the leader to store.
+pub async fn put_configs(
+    State(state): State<RestState>,
+    Path(name): Path<String>,
+    extract::Json(tasks): extract::Json<Vec<Map<String, Value>>>,
+) -> ApiResult<StatusCode> {
+    let configs = tasks
+        .into_iter()
+        .map(body::config)
+        .collect::<ApiResult<Vec<Props>>>()?;
+    state.herder.put_task_configs(&name, configs).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// `GET /connectors/{c}/tasks-config` (deprecated in Kafka Connect, kept for old clients):

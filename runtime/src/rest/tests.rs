@@ -1,5 +1,6 @@
 //! The API over HTTP against a small in-memory herder: status codes, headers and JSON shapes of
-//! the routes, the error body everywhere, and authentication.
+//! the routes, the error body everywhere, authentication, and connector writes forwarded to a
+//! leader.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -13,12 +14,15 @@ use sluice_api::config::props;
 use tokio_util::sync::CancellationToken;
 
 use super::config::RestConfig;
-use super::{RestServer, RestState, serve};
+use super::{FORWARDED_HEADER, RestServer, RestState, serve};
 use crate::herder::entities::{
     ConfigInfos, ConnectorInfo, ConnectorOffsets, ConnectorState, ConnectorStateInfo, TaskInfo,
     TaskRef, TaskState,
 };
-use crate::herder::{Herder, HerderError, HerderResult, RestartRequest, TargetState, Written};
+use crate::herder::{
+    Herder, HerderError, HerderResult, REBALANCE_IN_PROGRESS, RestartRequest, TargetState,
+    WriteRoute, Written,
+};
 use crate::logging::LogControl;
 use crate::registry::Registry;
 use crate::worker::status::TaskId;
@@ -220,11 +224,127 @@ impl Herder for FakeHerder {
     }
 }
 
+/// A [`FakeHerder`] on a worker of a distributed cluster, as far as the API can tell: the
+/// fake's connectors, and connector writes sent where the test says.
+struct Routed {
+    inner: Arc<FakeHerder>,
+    route: Arc<Mutex<WriteRoute>>,
+}
+
+#[async_trait]
+impl Herder for Routed {
+    fn worker_id(&self) -> &str {
+        self.inner.worker_id()
+    }
+
+    fn is_ready(&self) -> bool {
+        self.inner.is_ready()
+    }
+
+    fn write_route(&self) -> WriteRoute {
+        self.route.lock().unwrap().clone()
+    }
+
+    async fn connectors(&self) -> Vec<String> {
+        self.inner.connectors().await
+    }
+
+    async fn connector_info(&self, name: &str) -> HerderResult<ConnectorInfo> {
+        self.inner.connector_info(name).await
+    }
+
+    async fn connector_config(&self, name: &str) -> HerderResult<Props> {
+        self.inner.connector_config(name).await
+    }
+
+    async fn connector_status(&self, name: &str) -> HerderResult<ConnectorStateInfo> {
+        self.inner.connector_status(name).await
+    }
+
+    async fn task_status(&self, id: &TaskId) -> HerderResult<TaskState> {
+        self.inner.task_status(id).await
+    }
+
+    async fn tasks(&self, name: &str) -> HerderResult<Vec<TaskInfo>> {
+        self.inner.tasks(name).await
+    }
+
+    async fn put_connector(
+        &self,
+        name: &str,
+        config: Props,
+        initial_state: Option<TargetState>,
+        allow_replace: bool,
+    ) -> HerderResult<Written> {
+        self.inner
+            .put_connector(name, config, initial_state, allow_replace)
+            .await
+    }
+
+    async fn patch_connector(
+        &self,
+        name: &str,
+        patch: Vec<(String, Option<String>)>,
+    ) -> HerderResult<ConnectorInfo> {
+        self.inner.patch_connector(name, patch).await
+    }
+
+    async fn delete_connector(&self, name: &str) -> HerderResult<()> {
+        self.inner.delete_connector(name).await
+    }
+
+    async fn set_target_state(&self, name: &str, state: TargetState) -> HerderResult<()> {
+        self.inner.set_target_state(name, state).await
+    }
+
+    async fn restart_connector(
+        &self,
+        name: &str,
+        request: RestartRequest,
+    ) -> HerderResult<Option<ConnectorStateInfo>> {
+        self.inner.restart_connector(name, request).await
+    }
+
+    async fn restart_task(&self, id: &TaskId) -> HerderResult<()> {
+        self.inner.restart_task(id).await
+    }
+
+    async fn put_task_configs(&self, name: &str, configs: Vec<Props>) -> HerderResult<()> {
+        self.inner.put_task_configs(name, configs).await
+    }
+
+    async fn offsets(&self, name: &str) -> HerderResult<ConnectorOffsets> {
+        self.inner.offsets(name).await
+    }
+
+    async fn alter_offsets(&self, name: &str, offsets: ConnectorOffsets) -> HerderResult<String> {
+        self.inner.alter_offsets(name, offsets).await
+    }
+
+    async fn reset_offsets(&self, name: &str) -> HerderResult<String> {
+        self.inner.reset_offsets(name).await
+    }
+
+    async fn active_topics(&self, name: &str) -> HerderResult<Vec<String>> {
+        self.inner.active_topics(name).await
+    }
+
+    async fn reset_active_topics(&self, name: &str) -> HerderResult<()> {
+        self.inner.reset_active_topics(name).await
+    }
+
+    async fn validate(&self, config: &Props) -> ConfigInfos {
+        self.inner.validate(config).await
+    }
+}
+
 /// A served API and a client of it.
 struct Api {
     base: String,
     client: reqwest::Client,
     herder: Arc<FakeHerder>,
+    /// Where the served herder sends connector writes; [`WriteRoute::Here`] unless changed.
+    route: Arc<Mutex<WriteRoute>>,
     cancel: CancellationToken,
     server: RestServer,
 }
@@ -244,8 +364,13 @@ impl Api {
         settings.extend_from_slice(worker);
         let config = RestConfig::from_worker(&props(&settings)).unwrap();
         let herder = Arc::new(FakeHerder::default());
+        let route = Arc::new(Mutex::new(WriteRoute::Here));
+        let routed = Routed {
+            inner: herder.clone(),
+            route: route.clone(),
+        };
         let state = RestState {
-            herder: herder.clone(),
+            herder: Arc::new(routed),
             registry: Arc::new(Registry::builtin()),
             logs: Arc::new(LogControl::detached("info")),
             kafka_cluster_id: Some("cluster-1".to_string()),
@@ -256,6 +381,7 @@ impl Api {
             base: format!("http://{}", server.addrs[0]),
             client: reqwest::Client::new(),
             herder,
+            route,
             cancel,
             server,
         }
@@ -267,6 +393,10 @@ impl Api {
             request = request.json(&body);
         }
         answer(request).await
+    }
+
+    fn route_writes(&self, route: WriteRoute) {
+        *self.route.lock().unwrap() = route;
     }
 
     async fn stop(self) {
@@ -623,5 +753,319 @@ async fn https_listeners_serve_the_same_api() {
     let health = answer(client.get(url)).await;
     assert_eq!(health.status, 200);
     assert_eq!(health.body["status"], "healthy");
+    api.stop().await;
+}
+
+/// A base URL nothing listens on.
+async fn nowhere() -> String {
+    let socket = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = socket.local_addr().unwrap();
+    drop(socket);
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn writes_on_a_follower_are_applied_by_the_leader() {
+    let leader = Api::start(&[]).await;
+    let follower = Api::start(&[]).await;
+    // A trailing slash, as an advertised URL may have one.
+    follower.route_writes(WriteRoute::Leader(format!("{}/", leader.base)));
+
+    let created = follower
+        .call(
+            Method::PUT,
+            "/connectors/gen/config",
+            Some(source(json!({}))),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(created.location.as_deref(), Some("/connectors/gen"));
+    assert_eq!(created.content_type.as_deref(), Some("application/json"));
+    assert_eq!(created.body["name"], "gen");
+    assert!(leader.herder.config("gen").is_ok());
+    assert!(follower.herder.config("gen").is_err());
+
+    // The leader's refusals arrive as the leader gave them.
+    let duplicate = follower
+        .call(
+            Method::POST,
+            "/connectors",
+            Some(json!({"name": "gen", "config": source(json!({}))})),
+        )
+        .await;
+    assert_error(&duplicate, 409, "Connector gen already exists");
+    let mismatch = follower
+        .call(
+            Method::PUT,
+            "/connectors/gen/config",
+            Some(source(json!({"name": "other"}))),
+        )
+        .await;
+    assert_error(
+        &mismatch,
+        400,
+        "Connector name configuration (other) doesn't match connector name in the URL (gen)",
+    );
+    let missing = follower
+        .call(Method::DELETE, "/connectors/nope", None)
+        .await;
+    assert_error(&missing, 404, "Connector nope not found");
+    let tasks = follower
+        .call(
+            Method::POST,
+            "/connectors/gen/tasks",
+            Some(json!([{"task.class": "x"}])),
+        )
+        .await;
+    assert_eq!(tasks.status, 403, "{}", tasks.body);
+
+    let deleted = follower.call(Method::DELETE, "/connectors/gen", None).await;
+    assert_eq!(deleted.status, 204);
+    assert_eq!(deleted.body, Value::Null);
+    assert!(leader.herder.config("gen").is_err());
+    follower.stop().await;
+    leader.stop().await;
+}
+
+#[tokio::test]
+async fn forwarding_keeps_the_request_and_the_answer() {
+    // reqwest's Method and StatusCode are the http crate's, as axum's are.
+    use axum::http::{HeaderMap, HeaderValue, Uri};
+    use axum::response::{IntoResponse, Response};
+
+    // A leader that tells what reached it, with a status and type no handler of the API uses.
+    async fn echo(method: Method, uri: Uri, headers: HeaderMap, body: String) -> Response {
+        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        let seen = json!({
+            "method": method.as_str(),
+            "uri": uri.to_string(),
+            "body": body,
+            "content-type": header("content-type"),
+            "accept": header("accept"),
+            "authorization": header("authorization"),
+            "forwarded": header(FORWARDED_HEADER),
+            "cookie": header("cookie"),
+        });
+        let mut response = (StatusCode::IM_A_TEAPOT, seen.to_string()).into_response();
+        let kind = HeaderValue::from_static("application/vnd.echo+json");
+        response.headers_mut().insert("content-type", kind);
+        response
+    }
+
+    let socket = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let leader = format!("http://{}", socket.local_addr().unwrap());
+    let server = tokio::spawn(async move {
+        let app = axum::Router::new().fallback(echo);
+        axum::serve(socket, app).await.unwrap();
+    });
+
+    let follower = Api::start(&[]).await;
+    follower.route_writes(WriteRoute::Leader(leader));
+    let request = follower
+        .client
+        .patch(format!(
+            "{}/connectors/a%20b/offsets?x=1&x=2",
+            follower.base
+        ))
+        .header("content-type", "application/json; charset=utf-8")
+        .header("accept", "application/json")
+        .header("authorization", "Bearer t0ken")
+        .header("cookie", "session=1")
+        .body("{\"offsets\": []}");
+    let echoed = answer(request).await;
+    assert_eq!(echoed.status, 418);
+    assert_eq!(
+        echoed.content_type.as_deref(),
+        Some("application/vnd.echo+json")
+    );
+    assert_eq!(
+        echoed.body,
+        json!({
+            "method": "PATCH",
+            "uri": "/connectors/a%20b/offsets?x=1&x=2",
+            "body": "{\"offsets\": []}",
+            "content-type": "application/json; charset=utf-8",
+            "accept": "application/json",
+            "authorization": "Bearer t0ken",
+            "forwarded": "fake:8083",
+            "cookie": null,
+        })
+    );
+
+    // Held to the limit of the handlers' bodies (axum's default, 2 MiB) before anything is sent.
+    let huge = follower
+        .client
+        .put(format!("{}/connectors/gen/config", follower.base))
+        .header("content-type", "application/json")
+        .body(vec![b' '; 2 * 1024 * 1024 + 1]);
+    let refused = huge.send().await.unwrap();
+    assert_eq!(refused.status(), 413);
+    follower.stop().await;
+    server.abort();
+}
+
+#[tokio::test]
+async fn forwarding_passes_the_credentials_on() {
+    let credentials = [
+        ("rest.auth.type", "basic"),
+        ("rest.auth.basic.username", "admin"),
+        ("rest.auth.basic.password", "s3cret"),
+    ];
+    let leader = Api::start(&credentials).await;
+    let follower = Api::start(&credentials).await;
+    follower.route_writes(WriteRoute::Leader(leader.base.clone()));
+    let url = format!("{}/connectors/gen/config", follower.base);
+
+    let denied = follower
+        .call(
+            Method::PUT,
+            "/connectors/gen/config",
+            Some(source(json!({}))),
+        )
+        .await;
+    assert_error(&denied, 401, "Authentication required");
+    assert!(leader.herder.config("gen").is_err());
+    let wrong = answer(
+        follower
+            .client
+            .put(&url)
+            .basic_auth("admin", Some("guess"))
+            .json(&source(json!({}))),
+    )
+    .await;
+    assert_error(&wrong, 401, "Invalid credentials");
+
+    let admitted = answer(
+        follower
+            .client
+            .put(&url)
+            .basic_auth("admin", Some("s3cret"))
+            .json(&source(json!({}))),
+    )
+    .await;
+    assert_eq!(admitted.status, 201, "{}", admitted.body);
+    assert!(leader.herder.config("gen").is_ok());
+    follower.stop().await;
+    leader.stop().await;
+}
+
+#[tokio::test]
+async fn writes_are_refused_while_no_leader_answers() {
+    let api = Api::start(&[]).await;
+    api.route_writes(WriteRoute::Rebalancing);
+    let refused = api
+        .call(
+            Method::PUT,
+            "/connectors/gen/config",
+            Some(source(json!({}))),
+        )
+        .await;
+    assert_error(&refused, 409, REBALANCE_IN_PROGRESS);
+    let create = api
+        .call(
+            Method::POST,
+            "/connectors",
+            Some(json!({"name": "gen", "config": source(json!({}))})),
+        )
+        .await;
+    assert_error(&create, 409, REBALANCE_IN_PROGRESS);
+
+    api.route_writes(WriteRoute::Leader(nowhere().await));
+    let gone = api
+        .call(Method::POST, "/connectors/gen/restart", None)
+        .await;
+    assert_error(&gone, 409, REBALANCE_IN_PROGRESS);
+    assert!(api.herder.connectors.lock().unwrap().is_empty());
+    api.stop().await;
+}
+
+#[tokio::test]
+async fn forwarded_requests_are_answered_here() {
+    let api = Api::start(&[]).await;
+    api.route_writes(WriteRoute::Leader(nowhere().await));
+    let request = api
+        .client
+        .put(format!("{}/connectors/gen/config", api.base))
+        .header(FORWARDED_HEADER, "other:8083")
+        .json(&source(json!({})));
+    let created = answer(request).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert!(api.herder.config("gen").is_ok());
+    api.stop().await;
+}
+
+#[tokio::test]
+async fn reads_and_other_paths_are_never_forwarded() {
+    let leader = Api::start(&[]).await;
+    let created = leader
+        .call(
+            Method::PUT,
+            "/connectors/gen/config",
+            Some(source(json!({}))),
+        )
+        .await;
+    assert_eq!(created.status, 201);
+    let follower = Api::start(&[]).await;
+    follower.route_writes(WriteRoute::Leader(leader.base.clone()));
+
+    let names = follower.call(Method::GET, "/connectors", None).await;
+    assert_eq!(names.body, json!([]));
+    let info = follower.call(Method::GET, "/connectors/gen", None).await;
+    assert_error(&info, 404, "Connector gen not found");
+    let head = follower
+        .client
+        .head(format!("{}/connectors", follower.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status(), 200);
+
+    // Validation and loggers concern this worker, not the cluster's connectors.
+    follower.route_writes(WriteRoute::Rebalancing);
+    let path = "/connector-plugins/FileStreamSinkConnector/config/validate";
+    let config = json!({"connector.class": "file-sink", "topics": "t"});
+    let validated = follower.call(Method::PUT, path, Some(config)).await;
+    assert_eq!(validated.status, 200, "{}", validated.body);
+    let logger = follower
+        .call(
+            Method::PUT,
+            "/admin/loggers/sluice_runtime::rest",
+            Some(json!({"level": "DEBUG"})),
+        )
+        .await;
+    assert_eq!(logger.status, 200, "{}", logger.body);
+    let health = follower.call(Method::GET, "/health", None).await;
+    assert_eq!(health.status, 200);
+    follower.stop().await;
+    leader.stop().await;
+}
+
+#[tokio::test]
+async fn task_configs_are_refused_by_a_standalone_worker() {
+    let api = Api::start(&[]).await;
+    let put = api
+        .call(
+            Method::POST,
+            "/connectors/gen/tasks",
+            Some(json!([{"task.class": "x", "n": 1}, {}])),
+        )
+        .await;
+    assert_error(
+        &put,
+        403,
+        "Task configs of gen are written by the leader of a distributed cluster only",
+    );
+    let nested = api
+        .call(
+            Method::POST,
+            "/connectors/gen/tasks",
+            Some(json!([{"topics": ["a"]}])),
+        )
+        .await;
+    assert_eq!(nested.status, 400, "{}", nested.body);
+    let object = api
+        .call(Method::POST, "/connectors/gen/tasks", Some(json!({})))
+        .await;
+    assert_eq!(object.status, 400, "{}", object.body);
     api.stop().await;
 }
