@@ -12,15 +12,16 @@ use tokio::sync::{Mutex, mpsc};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use super::configs::{ConfigContext, patched, submitted};
 use super::entities::{
     ConfigInfos, ConnectorInfo, ConnectorOffsets, ConnectorState, ConnectorStateInfo, TaskInfo,
     TaskRef, TaskState,
 };
 use super::restart::{Backoffs, RestartPolicy};
 use super::store::{ConfigStore, StoredConnector};
-use super::validation::{config_infos, full_config_def, invalid_config_message, is_password};
+use super::validation::config_infos;
 use super::{Herder, HerderError, HerderResult, RestartRequest, TargetState, Written, offsets};
-use crate::config::providers::{ConfigProviders, HIDDEN, Redactor, has_reference, mask};
+use crate::config::providers::{ConfigProviders, Redactor};
 use crate::config::{ConnectorSpec, WorkerConfig};
 use crate::registry::Registry;
 use crate::worker::status::{State, StatusBoard, TaskId};
@@ -152,41 +153,26 @@ impl StandaloneHerder {
     }
 
     fn connector(&self, config: Props, target: TargetState, from_file: bool) -> Connector {
-        let kind = config
-            .get("connector.class")
-            .and_then(|class| self.shared.settings.registry.connector(class).ok())
-            .map_or("unknown", |p| p.factory.kind());
         Connector {
+            kind: self.configs().kind(&config),
             config,
             target,
             from_file,
-            kind,
             redactor: Redactor::default(),
         }
     }
 
-    /// The runnable spec of a config: references resolved, everything validated.
-    fn spec(&self, config: &Props) -> Result<(ConnectorSpec, Redactor), HerderError> {
+    fn configs(&self) -> ConfigContext<'_> {
         let settings = &self.shared.settings;
-        let invalid = |issues: &[sluice_api::config::ConfigIssue]| {
-            HerderError::BadRequest(invalid_config_message(issues, Some(&self.class(config))))
-        };
-        let resolved = settings
-            .providers
-            .resolve(config)
-            .map_err(|e| invalid(e.issues()))?;
-        let spec = ConnectorSpec::validate(&settings.registry, &settings.worker, &resolved.props)
-            .map_err(|e| invalid(e.issues()))?;
-        Ok((spec, resolved.redactor))
+        ConfigContext {
+            registry: &settings.registry,
+            worker: &settings.worker,
+            providers: &settings.providers,
+        }
     }
 
-    /// The class as the validate endpoint names it.
-    fn class(&self, config: &Props) -> String {
-        let class = config.get("connector.class").cloned().unwrap_or_default();
-        match self.shared.settings.registry.connector(&class) {
-            Ok(plugin) => plugin.class.to_string(),
-            Err(_) => class,
-        }
+    fn spec(&self, config: &Props) -> Result<(ConnectorSpec, Redactor), HerderError> {
+        self.configs().spec(config)
     }
 
     /// Brings a known connector to its target state from not running. A config that no longer
@@ -239,30 +225,11 @@ impl StandaloneHerder {
             .map_err(|e| HerderError::Internal(e.trace()))
     }
 
-    /// What GET shows of a config: references as written, passwords masked.
-    fn shown(&self, config: &Props) -> Props {
-        let def = full_config_def(&self.shared.settings.registry, config);
-        mask(config, |key| is_password(&def, key))
-    }
-
-    /// A task config as GET shows it: a value the connector copied from a referencing key shows
-    /// the reference again, and passwords are masked.
-    fn shown_task(&self, connector: &Props, task: &Props) -> Props {
-        let unresolved: Props = task
-            .iter()
-            .map(|(key, value)| match connector.get(key) {
-                Some(raw) if has_reference(raw) => (key.clone(), raw.clone()),
-                _ => (key.clone(), value.clone()),
-            })
-            .collect();
-        self.shown(&unresolved)
-    }
-
     fn info(&self, inner: &Inner, name: &str, connector: &Connector) -> ConnectorInfo {
         let tasks = inner.worker.task_configs(name).map_or(0, <[Props]>::len);
         ConnectorInfo {
             name: name.to_string(),
-            config: self.shown(&connector.config),
+            config: self.configs().shown(&connector.config),
             tasks: (0..tasks as u32)
                 .map(|task| TaskRef {
                     connector: name.to_string(),
@@ -396,20 +363,6 @@ fn known<'a>(inner: &'a Inner, name: &str) -> HerderResult<&'a Connector> {
         .ok_or_else(|| HerderError::connector_not_found(name))
 }
 
-/// A PUT of what GET showed keeps the stored secrets: `[hidden]` means "unchanged".
-fn keep_hidden(mut config: Props, previous: Option<&Props>) -> Props {
-    if let Some(previous) = previous {
-        for (key, value) in config.iter_mut() {
-            if value == HIDDEN
-                && let Some(old) = previous.get(key)
-            {
-                value.clone_from(old);
-            }
-        }
-    }
-    config
-}
-
 #[async_trait]
 impl Herder for StandaloneHerder {
     fn worker_id(&self) -> &str {
@@ -433,7 +386,7 @@ impl Herder for StandaloneHerder {
 
     async fn connector_config(&self, name: &str) -> HerderResult<Props> {
         let inner = self.shared.inner.lock().await;
-        Ok(self.shown(&known(&inner, name)?.config))
+        Ok(self.configs().shown(&known(&inner, name)?.config))
     }
 
     async fn connector_status(&self, name: &str) -> HerderResult<ConnectorStateInfo> {
@@ -464,7 +417,7 @@ impl Herder for StandaloneHerder {
                     connector: name.to_string(),
                     task: n as u32,
                 },
-                config: self.shown_task(&connector.config, config),
+                config: self.configs().shown_task(&connector.config, config),
             })
             .collect())
     }
@@ -483,18 +436,7 @@ impl Herder for StandaloneHerder {
                 "Connector {name} already exists"
             )));
         }
-        let mut config = keep_hidden(config, previous.map(|c| &c.config));
-        match config.get("name") {
-            Some(given) if given != name => {
-                return Err(HerderError::BadRequest(format!(
-                    "Connector name configuration ({given}) doesn't match connector name in the URL ({name})"
-                )));
-            }
-            Some(_) => {}
-            None => {
-                config.insert("name".into(), name.to_string());
-            }
-        }
+        let config = submitted(name, config, previous.map(|c| &c.config))?;
         // Checked in full (references resolved) before anything stops or is stored.
         self.spec(&config)?;
         let (created, target, from_file) = match previous {
@@ -520,16 +462,10 @@ impl Herder for StandaloneHerder {
         name: &str,
         patch: Vec<(String, Option<String>)>,
     ) -> HerderResult<ConnectorInfo> {
-        let mut config = {
+        let config = {
             let inner = self.shared.inner.lock().await;
-            known(&inner, name)?.config.clone()
+            patched(known(&inner, name)?.config.clone(), patch)
         };
-        for (key, value) in patch {
-            match value {
-                Some(value) => config.insert(key, value),
-                None => config.remove(&key),
-            };
-        }
         Ok(self.put_connector(name, config, None, true).await?.info)
     }
 
@@ -690,27 +626,5 @@ impl Herder for StandaloneHerder {
             &settings.providers,
             config,
         )
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use sluice_api::config::props;
-
-    #[test]
-    fn a_hidden_value_keeps_the_stored_secret_and_anything_else_replaces_it() {
-        let stored = props(&[("connection.password", "pw-1"), ("topics", "a")]);
-        let submitted = props(&[
-            ("connection.password", HIDDEN),
-            ("topics", "b"),
-            ("api.token", HIDDEN),
-        ]);
-        let kept = keep_hidden(submitted.clone(), Some(&stored));
-        assert_eq!(kept["connection.password"], "pw-1");
-        assert_eq!(kept["topics"], "b");
-        // Nothing stored under that key: the value stays as given (and fails validation if wrong).
-        assert_eq!(kept["api.token"], HIDDEN);
-        assert_eq!(keep_hidden(submitted.clone(), None), submitted);
     }
 }

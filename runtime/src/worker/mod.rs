@@ -1,5 +1,11 @@
 //! The worker: starts, pauses, restarts and stops connectors and their tasks on the herder's
 //! orders. A failing task is marked FAILED and reported; it never takes the worker down.
+//!
+//! In standalone mode a connector runs here with all of its tasks ([`Worker::start_connector`]).
+//! In distributed mode the connector instance and each of its tasks may run on different
+//! workers, so they start and stop one by one ([`Worker::start_instance`],
+//! [`Worker::start_task`]); a task then comes from a fresh connector object, as Kafka Connect
+//! instantiates the task class of a connector it does not run.
 
 pub mod convert;
 pub mod kafka;
@@ -90,15 +96,18 @@ pub struct TaskExit {
 /// One run of a task.
 struct RunningTask {
     run: u64,
+    config: Props,
     cancel: CancellationToken,
     /// `None` when the task failed before it could start.
     handle: Option<JoinHandle<()>>,
 }
 
-/// A connector running on this worker.
+/// A connector with its instance or some of its tasks on this worker.
 struct ConnectorRuntime {
     spec: Arc<ConnectorSpec>,
-    instance: Instance,
+    /// `None` when only tasks of the connector run here.
+    instance: Option<Instance>,
+    /// What the instance generated; empty without an instance.
     task_configs: Vec<Props>,
     tasks: BTreeMap<u32, RunningTask>,
     paused: watch::Sender<bool>,
@@ -199,18 +208,127 @@ impl Worker {
         tracing::info!(connector = %name, class = spec.plugin.class, tasks = task_configs.len(), "connector started");
         let state = State::active(paused);
         self.services.status.set_connector(&name, state, None);
-        let mut runtime = ConnectorRuntime {
-            spec: Arc::new(spec),
-            instance,
-            task_configs,
-            tasks: BTreeMap::new(),
-            paused: watch::Sender::new(paused),
-        };
-        for n in 0..runtime.task_configs.len() as u32 {
-            self.services.launch(&mut runtime, n).await;
-        }
+        let mut runtime = ConnectorRuntime::new(Arc::new(spec), paused);
+        runtime.instance = Some(instance);
+        runtime.task_configs = task_configs;
+        launch_all(&mut self.services, &mut runtime).await;
         self.connectors.insert(name, runtime);
         Ok(())
+    }
+
+    /// Starts only the connector instance, paused if asked, and returns the task configs it
+    /// generated; tasks of the connector already running here are left alone. A connector that
+    /// cannot start is FAILED with the error as its trace.
+    pub async fn start_instance(
+        &mut self,
+        spec: Arc<ConnectorSpec>,
+        paused: bool,
+    ) -> ConnectResult<Vec<Props>> {
+        let name = spec.name.clone();
+        self.stop_instance(&name).await;
+        let started = Instance::start_with_tasks(&spec).await;
+        self.services
+            .metrics
+            .connector_started(&name, started.is_ok());
+        let (instance, task_configs) =
+            started.inspect_err(|err| self.services.failed(&name, err))?;
+        tracing::info!(connector = %name, class = spec.plugin.class, tasks = task_configs.len(), "connector started");
+        self.services
+            .status
+            .set_connector(&name, State::active(paused), None);
+        let runtime = self
+            .connectors
+            .entry(name)
+            .or_insert_with(|| ConnectorRuntime::new(spec.clone(), paused));
+        runtime.spec = spec;
+        runtime.instance = Some(instance);
+        runtime.task_configs = task_configs.clone();
+        Ok(task_configs)
+    }
+
+    /// Stops the connector instance, leaving its tasks on this worker running. Returns false
+    /// when no instance ran here.
+    pub async fn stop_instance(&mut self, name: &str) -> bool {
+        let Some(runtime) = self.connectors.get_mut(name) else {
+            return false;
+        };
+        let Some(mut instance) = runtime.instance.take() else {
+            return false;
+        };
+        runtime.task_configs.clear();
+        if let Err(err) = instance.stop().await {
+            tracing::warn!(connector = %name, error = %err, "connector did not stop cleanly");
+        }
+        self.services.metrics.connector_stopped(name);
+        self.forget_if_idle(name);
+        tracing::info!(connector = %name, "connector stopped");
+        true
+    }
+
+    /// Starts task `n` of a connector with `config`, replacing a run of it already here. The
+    /// connector's spec replaces the one its other tasks started with.
+    pub async fn start_task(
+        &mut self,
+        spec: Arc<ConnectorSpec>,
+        n: u32,
+        config: Props,
+        paused: bool,
+    ) {
+        let id = task_id(&spec.name, n);
+        self.stop_tasks(std::slice::from_ref(&id)).await;
+        let runtime = self
+            .connectors
+            .entry(spec.name.clone())
+            .or_insert_with(|| ConnectorRuntime::new(spec.clone(), paused));
+        runtime.spec = spec;
+        self.services.launch(runtime, n, config).await;
+    }
+
+    /// Stops the given tasks at once (each flushes and commits).
+    pub async fn stop_tasks(&mut self, ids: &[TaskId]) {
+        let mut stopping = Vec::new();
+        for id in ids {
+            if let Some(runtime) = self.connectors.get_mut(&id.connector)
+                && let Some(task) = runtime.tasks.remove(&id.task)
+            {
+                stopping.push(task);
+            }
+        }
+        self.services.stop_tasks(stopping).await;
+        for id in ids {
+            self.forget_if_idle(&id.connector);
+        }
+    }
+
+    /// The tasks running here (or FAILED here), with the config each started with.
+    pub fn tasks(&self) -> BTreeMap<TaskId, &Props> {
+        self.connectors
+            .iter()
+            .flat_map(|(name, runtime)| {
+                runtime
+                    .tasks
+                    .iter()
+                    .map(|(n, task)| (task_id(name, *n), &task.config))
+            })
+            .collect()
+    }
+
+    /// Whether the connector's instance runs here.
+    pub fn has_instance(&self, name: &str) -> bool {
+        self.connectors
+            .get(name)
+            .is_some_and(|c| c.instance.is_some())
+    }
+
+    /// Drops the bookkeeping of a connector with neither instance nor tasks here.
+    fn forget_if_idle(&mut self, name: &str) {
+        if self
+            .connectors
+            .get(name)
+            .is_some_and(|c| c.instance.is_none() && c.tasks.is_empty())
+        {
+            self.connectors.remove(name);
+        }
     }
 
     /// Stops a connector's tasks (each flushes and commits) and the connector itself. Returns
@@ -224,10 +342,12 @@ impl Worker {
             .stop_tasks(tasks.into_values().collect())
             .await;
         self.services.status.remove_tasks(name);
-        if let Err(err) = runtime.instance.stop().await {
-            tracing::warn!(connector = %name, error = %err, "connector did not stop cleanly");
+        if let Some(mut instance) = runtime.instance.take() {
+            if let Err(err) = instance.stop().await {
+                tracing::warn!(connector = %name, error = %err, "connector did not stop cleanly");
+            }
+            self.services.metrics.connector_stopped(name);
         }
-        self.services.metrics.connector_stopped(name);
         tracing::info!(connector = %name, "connector stopped");
         true
     }
@@ -265,8 +385,9 @@ impl Worker {
             return false;
         };
         self.services.status.set(id, State::Restarting, None);
+        let config = task.config.clone();
         self.services.stop_tasks(vec![task]).await;
-        self.services.launch(runtime, id.task).await;
+        self.services.launch(runtime, id.task, config).await;
         true
     }
 
@@ -275,13 +396,15 @@ impl Worker {
         let Some(runtime) = self.connectors.get_mut(name) else {
             return Ok(false);
         };
-        if let Err(err) = runtime.instance.stop().await {
+        if let Some(mut instance) = runtime.instance.take()
+            && let Err(err) = instance.stop().await
+        {
             tracing::warn!(connector = %name, error = %err, "connector did not stop cleanly");
         }
         let (instance, configs) = Instance::start_with_tasks(&runtime.spec)
             .await
             .inspect_err(|err| self.services.failed(name, err))?;
-        runtime.instance = instance;
+        runtime.instance = Some(instance);
         let paused = *runtime.paused.borrow();
         let state = State::active(paused);
         self.services.status.set_connector(name, state, None);
@@ -292,9 +415,7 @@ impl Worker {
                 .stop_tasks(tasks.into_values().collect())
                 .await;
             self.services.status.remove_tasks(name);
-            for n in 0..runtime.task_configs.len() as u32 {
-                self.services.launch(runtime, n).await;
-            }
+            launch_all(&mut self.services, runtime).await;
         }
         Ok(true)
     }
@@ -311,6 +432,41 @@ impl Worker {
         for name in names {
             self.stop_connector(&name).await;
         }
+    }
+}
+
+impl ConnectorRuntime {
+    fn new(spec: Arc<ConnectorSpec>, paused: bool) -> Self {
+        ConnectorRuntime {
+            spec,
+            instance: None,
+            task_configs: Vec::new(),
+            tasks: BTreeMap::new(),
+            paused: watch::Sender::new(paused),
+        }
+    }
+}
+
+/// Launches one task per config the instance generated.
+async fn launch_all(services: &mut Services, runtime: &mut ConnectorRuntime) {
+    for (n, config) in (0u32..).zip(runtime.task_configs.clone()) {
+        services.launch(runtime, n, config).await;
+    }
+}
+
+/// A task of the connector: from the running instance, else from a fresh, unstarted connector
+/// object (tasks must not depend on the instance's state, as in Kafka Connect).
+enum NewTask {
+    Source(Box<dyn sluice_api::SourceTask>),
+    Sink(Box<dyn sluice_api::SinkTask>),
+}
+
+fn new_task(spec: &ConnectorSpec, instance: Option<&Instance>) -> NewTask {
+    match (instance, spec.plugin.factory) {
+        (Some(Instance::Source(c)), _) => NewTask::Source(c.create_task()),
+        (Some(Instance::Sink(c)), _) => NewTask::Sink(c.create_task()),
+        (None, ConnectorFactory::Source(make)) => NewTask::Source(make().create_task()),
+        (None, ConnectorFactory::Sink(make)) => NewTask::Sink(make().create_task()),
     }
 }
 
@@ -337,13 +493,16 @@ impl Services {
     }
 
     /// Builds and spawns task `n` of a connector; a task that cannot be built is FAILED.
-    async fn launch(&mut self, runtime: &mut ConnectorRuntime, n: u32) {
+    async fn launch(&mut self, runtime: &mut ConnectorRuntime, n: u32, config: Props) {
         self.runs += 1;
         let run = self.runs;
         let id = task_id(&runtime.spec.name, n);
         let metrics = self.metrics.task(&id.connector, n);
         let cancel = self.cancel.child_token();
-        let handle = match self.build(runtime, &id, &metrics, cancel.clone()).await {
+        let handle = match self
+            .build(runtime, &id, config.clone(), &metrics, cancel.clone())
+            .await
+        {
             Ok(task) => Some(self.spawn(id.clone(), run, metrics, *runtime.paused.borrow(), task)),
             Err(err) => {
                 let trace = err.trace();
@@ -364,6 +523,7 @@ impl Services {
             n,
             RunningTask {
                 run,
+                config,
                 cancel,
                 handle,
             },
@@ -374,20 +534,20 @@ impl Services {
         &self,
         runtime: &ConnectorRuntime,
         id: &TaskId,
+        config: Props,
         metrics: &TaskMetrics,
         cancel: CancellationToken,
     ) -> ConnectResult<futures::future::BoxFuture<'static, ConnectResult<()>>> {
         let spec = &runtime.spec;
-        let config = runtime.task_configs[id.task as usize].clone();
         let parts = self.task_parts(spec, id, metrics).await?;
         let paused = runtime.paused.subscribe();
-        let topics = self.topics.recorder(&spec.name);
-        Ok(match &runtime.instance {
-            Instance::Source(connector) => {
+        let topics = self.topics.recorder(id);
+        Ok(match new_task(spec, runtime.instance.as_ref()) {
+            NewTask::Source(task) => {
                 let task = SourceTaskLoop {
                     id: id.clone(),
                     config,
-                    task: connector.create_task(),
+                    task,
                     transforms: parts.transforms,
                     converter: parts.converter,
                     producer: self.producer(spec)?,
@@ -403,7 +563,7 @@ impl Services {
                 };
                 Box::pin(async move { task.run().await.map(|_| ()) })
             }
-            Instance::Sink(connector) => {
+            NewTask::Sink(task) => {
                 let topic_spec = spec
                     .sink_topics
                     .clone()
@@ -411,7 +571,7 @@ impl Services {
                 let task = SinkTaskLoop {
                     id: id.clone(),
                     config,
-                    task: connector.create_task(),
+                    task,
                     transforms: parts.transforms,
                     converter: Arc::new(parts.converter),
                     consumer: self.consumer(spec, metrics)?,
@@ -488,6 +648,7 @@ impl Services {
         let status = self.status.clone();
         let state = State::active(paused);
         status.set(&id, state, None);
+        tracing::info!(task = %id, run, "task started");
         self.metrics.task_started(true);
         metrics.set_status(State::Running.as_str());
         let worker_metrics = self.metrics.clone();

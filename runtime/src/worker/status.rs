@@ -80,24 +80,50 @@ struct Board {
     tasks: BTreeMap<TaskId, TaskStatus>,
 }
 
+/// A status set on the board.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatusChange {
+    Connector(String, TaskStatus),
+    Task(TaskId, TaskStatus),
+}
+
+/// Told of every status set on the board, after it is set; e.g. to publish it to the
+/// cluster's status topic.
+pub type StatusListener = Arc<dyn Fn(StatusChange) + Send + Sync>;
+
 /// The latest status of every connector and task on this worker.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct StatusBoard {
     board: Arc<Mutex<Board>>,
+    listener: Option<StatusListener>,
 }
 
 impl StatusBoard {
+    /// A board that also tells `listener` of every change.
+    pub fn with_listener(listener: StatusListener) -> Self {
+        StatusBoard {
+            board: Arc::default(),
+            listener: Some(listener),
+        }
+    }
+
     pub fn set(&self, id: &TaskId, state: State, trace: Option<String>) {
+        let status = TaskStatus { state, trace };
         if let Ok(mut board) = self.board.lock() {
-            board.tasks.insert(id.clone(), TaskStatus { state, trace });
+            board.tasks.insert(id.clone(), status.clone());
+        }
+        if let Some(listener) = &self.listener {
+            listener(StatusChange::Task(id.clone(), status));
         }
     }
 
     pub fn set_connector(&self, name: &str, state: State, trace: Option<String>) {
+        let status = TaskStatus { state, trace };
         if let Ok(mut board) = self.board.lock() {
-            board
-                .connectors
-                .insert(name.to_string(), TaskStatus { state, trace });
+            board.connectors.insert(name.to_string(), status.clone());
+        }
+        if let Some(listener) = &self.listener {
+            listener(StatusChange::Connector(name.to_string(), status));
         }
     }
 

@@ -5,25 +5,42 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-#[derive(Debug, Default)]
+use super::status::TaskId;
+
+/// Told of each topic a connector starts to use (the task that saw it first, the topic), e.g.
+/// to publish it to the cluster's status topic.
+pub type TopicListener = Arc<dyn Fn(&TaskId, &str) + Send + Sync>;
+
+#[derive(Default)]
 struct Shared {
     topics: Mutex<BTreeMap<String, BTreeSet<String>>>,
     /// Bumped by every reset, so that recorders forget what they had already reported.
     resets: AtomicU64,
+    listener: Option<TopicListener>,
 }
 
 /// Active topics of every connector on this worker.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ActiveTopics {
     shared: Arc<Shared>,
 }
 
 impl ActiveTopics {
-    /// A recorder for one task of `connector`.
-    pub fn recorder(&self, connector: &str) -> TopicRecorder {
+    /// Active topics that also tell `listener` of every newly used topic.
+    pub fn with_listener(listener: TopicListener) -> Self {
+        ActiveTopics {
+            shared: Arc::new(Shared {
+                listener: Some(listener),
+                ..Shared::default()
+            }),
+        }
+    }
+
+    /// A recorder for one task.
+    pub fn recorder(&self, task: &TaskId) -> TopicRecorder {
         TopicRecorder {
             shared: self.shared.clone(),
-            connector: connector.to_string(),
+            task: task.clone(),
             seen: HashSet::new(),
             resets: self.shared.resets.load(Ordering::Acquire),
         }
@@ -48,10 +65,9 @@ impl ActiveTopics {
 }
 
 /// Records one task's topics; the shared set is touched only on a topic's first record.
-#[derive(Debug)]
 pub struct TopicRecorder {
     shared: Arc<Shared>,
-    connector: String,
+    task: TaskId,
     seen: HashSet<String>,
     resets: u64,
 }
@@ -67,11 +83,15 @@ impl TopicRecorder {
             return;
         }
         self.seen.insert(topic.to_string());
-        if let Ok(mut topics) = self.shared.topics.lock() {
-            topics
-                .entry(self.connector.clone())
+        let new = match self.shared.topics.lock() {
+            Ok(mut topics) => topics
+                .entry(self.task.connector.clone())
                 .or_default()
-                .insert(topic.to_string());
+                .insert(topic.to_string()),
+            Err(_) => false,
+        };
+        if new && let Some(listener) = &self.shared.listener {
+            listener(&self.task, topic);
         }
     }
 }
@@ -83,8 +103,8 @@ mod tests {
     #[test]
     fn records_each_topic_once_and_again_after_a_reset() {
         let active = ActiveTopics::default();
-        let mut a = active.recorder("c");
-        let mut b = active.recorder("c");
+        let mut a = active.recorder(&TaskId::parse("c-0").unwrap());
+        let mut b = active.recorder(&TaskId::parse("c-1").unwrap());
         a.record("orders");
         a.record("orders");
         b.record("payments");
@@ -94,5 +114,20 @@ mod tests {
         assert!(active.of("c").is_empty());
         a.record("orders");
         assert_eq!(active.of("c"), vec!["orders"]);
+    }
+
+    #[test]
+    fn the_listener_hears_each_new_topic_once() {
+        let heard = Arc::new(Mutex::new(Vec::new()));
+        let log = heard.clone();
+        let active = ActiveTopics::with_listener(Arc::new(move |task: &TaskId, topic: &str| {
+            log.lock().unwrap().push(format!("{task} {topic}"));
+        }));
+        let mut a = active.recorder(&TaskId::parse("c-0").unwrap());
+        let mut b = active.recorder(&TaskId::parse("c-1").unwrap());
+        a.record("orders");
+        b.record("orders");
+        b.record("payments");
+        assert_eq!(*heard.lock().unwrap(), vec!["c-0 orders", "c-1 payments"]);
     }
 }
