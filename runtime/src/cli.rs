@@ -7,6 +7,7 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
 
+use crate::distributed;
 use crate::logging::LogControl;
 use crate::registry::Registry;
 use crate::standalone;
@@ -31,6 +32,13 @@ pub enum Command {
         worker: PathBuf,
         /// Connector configs: YAML, JSON or .properties. More can be created over the REST API.
         connectors: Vec<PathBuf>,
+    },
+    /// Run one worker of a cluster, like connect-distributed.sh: workers with the same group.id
+    /// share connectors and tasks; connectors are created over the REST API.
+    Distributed {
+        /// Worker config: YAML or a Kafka Connect .properties file, with group.id and the
+        /// config, offset and status storage topics.
+        worker: PathBuf,
     },
     /// Check worker and connector configs without starting anything.
     Validate {
@@ -60,6 +68,22 @@ pub async fn run(cli: Cli, logs: Arc<LogControl>, cancel: CancellationToken) -> 
                 }
             };
             match standalone::run(loaded, logs, cancel).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(err) => {
+                    eprintln!("sluice: {}", err.trace());
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Distributed { worker } => {
+            let (loaded, settings) = match distributed::mode::load(&registry, &worker) {
+                Ok(loaded) => loaded,
+                Err(problems) => {
+                    eprintln!("{problems}");
+                    return ExitCode::from(2);
+                }
+            };
+            match distributed::mode::run(loaded, settings, logs, cancel).await {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(err) => {
                     eprintln!("sluice: {}", err.trace());

@@ -24,11 +24,11 @@ async fn main() -> ExitCode {
 /// `SLUICE_LOG_FORMAT`, else text. A bad file or value is reported later, by validation.
 fn log_format(cli: &Cli) -> LogFormat {
     let from_file = match &cli.command {
-        Command::Standalone { worker, .. } | Command::Validate { worker, .. } => {
-            read_worker_file(worker)
-                .ok()
-                .and_then(|props| props.get("log.format").cloned())
-        }
+        Command::Standalone { worker, .. }
+        | Command::Distributed { worker }
+        | Command::Validate { worker, .. } => read_worker_file(worker)
+            .ok()
+            .and_then(|props| props.get("log.format").cloned()),
         Command::Plugins | Command::Transform(_) | Command::Connectors(_) => None,
     };
     from_file

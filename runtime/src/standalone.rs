@@ -119,7 +119,7 @@ pub fn load(
 }
 
 /// The worker's settings with provider references resolved, and the providers themselves.
-fn parse_worker(props: &Props) -> Result<(WorkerConfig, ConfigProviders), ConfigErrors> {
+pub(crate) fn parse_worker(props: &Props) -> Result<(WorkerConfig, ConfigProviders), ConfigErrors> {
     let providers = ConfigProviders::from_worker(props)?;
     let resolved = providers.resolve(props)?;
     match (
@@ -156,22 +156,7 @@ pub async fn run(
     let metrics = Metrics::new();
     // A child token, so that the endpoints also stop when startup fails below.
     let endpoint_stop = cancel.child_token();
-    let endpoint = match &worker.metrics_listener {
-        Some(listener) => Some(
-            metrics::serve(metrics.clone(), listener, endpoint_stop.clone())
-                .await
-                .map_err(ConnectError::fatal)?,
-        ),
-        None => None,
-    };
-    let progress_stop = CancellationToken::new();
-    let progress = worker.progress_interval.map(|every| {
-        tokio::spawn(report_progress(
-            metrics.clone(),
-            every,
-            progress_stop.clone(),
-        ))
-    });
+    let observing = Observability::start(&worker, &metrics, endpoint_stop.clone()).await?;
 
     let mut rest = None;
     let ran = async {
@@ -220,20 +205,65 @@ pub async fn run(
     }
     .await;
 
-    progress_stop.cancel();
     endpoint_stop.cancel();
-    if let Some(progress) = progress
-        && let Err(err) = progress.await
-    {
-        tracing::warn!(error = %err, "progress reporter failed");
-    }
-    if let Some(endpoint) = endpoint {
-        endpoint.stopped().await;
-    }
+    observing.stopped().await;
     if let Some(rest) = rest {
         rest.stopped().await;
     }
     ran
+}
+
+/// The metrics endpoint (`metrics.listener`) and the progress line (`progress.interval.ms`)
+/// that every mode runs beside its herder.
+pub(crate) struct Observability {
+    endpoint: Option<metrics::MetricsServer>,
+    progress: Option<tokio::task::JoinHandle<()>>,
+    progress_stop: CancellationToken,
+}
+
+impl Observability {
+    /// Serves metrics until `stop` fires; logs progress until [`Observability::stopped`].
+    pub(crate) async fn start(
+        worker: &WorkerConfig,
+        metrics: &Arc<Metrics>,
+        stop: CancellationToken,
+    ) -> ConnectResult<Self> {
+        let endpoint = match &worker.metrics_listener {
+            Some(listener) => Some(
+                metrics::serve(metrics.clone(), listener, stop)
+                    .await
+                    .map_err(ConnectError::fatal)?,
+            ),
+            None => None,
+        };
+        let progress_stop = CancellationToken::new();
+        let progress = worker.progress_interval.map(|every| {
+            tokio::spawn(report_progress(
+                metrics.clone(),
+                every,
+                progress_stop.clone(),
+            ))
+        });
+        Ok(Observability {
+            endpoint,
+            progress,
+            progress_stop,
+        })
+    }
+
+    /// Logs the last progress line (every task has stopped by now) and waits for the metrics
+    /// endpoint to stop.
+    pub(crate) async fn stopped(self) {
+        self.progress_stop.cancel();
+        if let Some(progress) = self.progress
+            && let Err(err) = progress.await
+        {
+            tracing::warn!(error = %err, "progress reporter failed");
+        }
+        if let Some(endpoint) = self.endpoint {
+            endpoint.stopped().await;
+        }
+    }
 }
 
 /// Logs a progress line every `every` until `stop` fires, then a last one.

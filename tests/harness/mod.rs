@@ -66,6 +66,15 @@ pub struct Sluice {
 impl Sluice {
     /// Starts `sluice standalone <worker> <connectors…>`, logging to `log`.
     pub fn standalone(worker: &Path, connectors: &[PathBuf], log: &Path) -> Sluice {
+        Sluice::start(&["standalone"], worker, connectors, log)
+    }
+
+    /// Starts `sluice distributed <worker>`, logging to `log`.
+    pub fn distributed(worker: &Path, log: &Path) -> Sluice {
+        Sluice::start(&["distributed"], worker, &[], log)
+    }
+
+    fn start(mode: &[&str], worker: &Path, connectors: &[PathBuf], log: &Path) -> Sluice {
         let log_file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -73,7 +82,7 @@ impl Sluice {
             .expect("open log");
         // Tests run side by side: the REST API takes any free port unless a test says otherwise.
         let child = Command::new(env!("CARGO_BIN_EXE_sluice"))
-            .arg("standalone")
+            .args(mode)
             .arg(worker)
             .args(connectors)
             .env("RUST_LOG", "info")

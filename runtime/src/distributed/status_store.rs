@@ -115,10 +115,24 @@ impl KafkaStatusStore {
 
     /// Folds into `state` every record written since the previous call, up to the end of each
     /// partition, at least as far as it reached when the call began; returns how many were
-    /// read. The first call reads
-    /// the whole topic, so `state` must be the same state at every call. Records that cannot
-    /// be parsed are logged and skipped, and stale ones are dropped as [`StatusState`] decides.
+    /// read. The first call reads the whole topic, so `state` must be the same state at every
+    /// call. Records that cannot be parsed are logged and skipped, and stale ones are dropped
+    /// as [`StatusState`] decides.
     pub async fn read_to_end(&self, state: &mut StatusState) -> ConnectResult<usize> {
+        let records = self.read_records().await?;
+        let count = records.len();
+        for (offset, key, record) in records {
+            if !state.apply(record) {
+                tracing::debug!(topic = %self.writer.topic, offset, %key, "dropped a stale status");
+            }
+        }
+        Ok(count)
+    }
+
+    /// The records written since the previous call, parsed, with their offsets and keys, up to
+    /// the end of each partition; records that cannot be parsed, or are unknown, are logged and
+    /// left out. For a caller that folds them into a state it shares.
+    pub async fn read_records(&self) -> ConnectResult<Vec<(i64, String, StatusRecord)>> {
         let reader = self.reader.clone();
         let records = tokio::task::spawn_blocking(move || {
             let mut reader = reader
@@ -129,6 +143,7 @@ impl KafkaStatusStore {
         .await
         .map_err(|e| ConnectError::fatal(format!("status topic reader panicked: {e}")))??;
         let topic = &self.writer.topic;
+        let mut parsed = Vec::with_capacity(records.len());
         for record in &records {
             let offset = record.offset;
             let Some(key) = record.key_text() else {
@@ -139,15 +154,11 @@ impl KafkaStatusStore {
                 Ok(StatusRecord::Unknown(key)) => {
                     tracing::debug!(%topic, offset, %key, "skipping an unknown status record");
                 }
-                Ok(parsed) => {
-                    if !state.apply(parsed) {
-                        tracing::debug!(%topic, offset, %key, "dropped a stale status");
-                    }
-                }
+                Ok(record) => parsed.push((offset, key, record)),
                 Err(e) => tracing::warn!(%topic, offset, error = %e, "skipping a status record"),
             }
         }
-        Ok(records.len())
+        Ok(parsed)
     }
 
     /// The next offset to read in each partition seen so far.

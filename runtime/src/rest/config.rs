@@ -304,6 +304,16 @@ impl RestConfig {
             .unwrap_or(0)
     }
 
+    /// The URL other workers reach this one at: the advertised listener's scheme and
+    /// [`RestConfig::worker_id`].
+    pub fn advertised_url(&self, bound: SocketAddr) -> String {
+        let scheme = self
+            .listeners
+            .get(self.advertised_index())
+            .map_or("http", |l| l.scheme.as_str());
+        format!("{scheme}://{}", self.worker_id(bound))
+    }
+
     /// This worker's id as Kafka Connect forms it, `host:port` of the advertised URL:
     /// `rest.advertised.host.name`, else the advertised listener's host (the machine's host
     /// name when that binds every interface); `rest.advertised.port`, else the port `bound`

@@ -25,6 +25,8 @@ pub struct RestServer {
     pub addrs: Vec<SocketAddr>,
     /// This worker's id, from the advertised listener's bound address.
     pub worker_id: String,
+    /// Where other workers of a cluster reach this one.
+    pub url: String,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -94,6 +96,7 @@ pub async fn serve(
         .collect();
     Ok(RestServer {
         worker_id: config.worker_id(advertised),
+        url: config.advertised_url(advertised),
         addrs,
         tasks,
     })

@@ -1,0 +1,493 @@
+//! Distributed mode with workers as separate `sluice distributed` processes sharing one group:
+//! connectors created through any worker run cluster-wide and spread evenly; a SIGKILLed
+//! worker's tasks move to the others within a measured bound and the sink ends with every
+//! record; a joining worker takes over only the work that moves; a config change restarts only
+//! that connector's tasks; status shows the worker of every connector and task. The soak test
+//! kills and restarts workers in a loop while data flows and checks that nothing is lost.
+//!
+//! The pipeline: datagen (3 tasks, each numbering its events) → a 6-partition topic → the
+//! PostgreSQL sink (6 tasks) upserting by event id, so replays after a crash are absorbed and
+//! a missing row is a lost record. Needs the services of `scripts/services up`.
+
+mod harness;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use harness::postgres::{count, jdbc_url};
+use harness::{Sluice, create_topic, kafka_bootstrap, rest_url, unique, wait_for, write_file};
+use reqwest::blocking::Client;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value as Json, json};
+
+const SESSION_TIMEOUT_MS: u64 = 6000;
+const SOURCE_TASKS: u64 = 3;
+const SINK_TASKS: u64 = 6;
+const SETTLE: Duration = Duration::from_secs(90);
+
+/// One cluster under test: its worker file, its directory, and the workers running.
+struct Cluster {
+    dir: PathBuf,
+    worker_file: PathBuf,
+    workers: BTreeMap<usize, Worker>,
+    client: Client,
+    started: usize,
+}
+
+struct Worker {
+    process: Sluice,
+    url: String,
+    /// `host:port`, as statuses show it.
+    id: String,
+}
+
+impl Cluster {
+    fn new(dir: &Path, max_delay_ms: u64) -> Cluster {
+        let name = unique("cluster");
+        let worker_file = write_file(
+            dir,
+            "worker.yaml",
+            &format!(
+                "bootstrap.servers: {}\ngroup.id: {name}\n\
+                 config.storage.topic: {name}-configs\noffset.storage.topic: {name}-offsets\n\
+                 status.storage.topic: {name}-status\n\
+                 session.timeout.ms: {SESSION_TIMEOUT_MS}\nheartbeat.interval.ms: 1000\n\
+                 scheduled.rebalance.max.delay.ms: {max_delay_ms}\n\
+                 offset.flush.interval.ms: 250\nmetrics.listener: ''\nprogress.interval.ms: 0\n\
+                 consumer.session.timeout.ms: 6000\nconsumer.heartbeat.interval.ms: 1000\n\
+                 consumer.max.poll.interval.ms: 20000\n\
+                 task.shutdown.graceful.timeout.ms: 3000\n",
+                kafka_bootstrap()
+            ),
+        );
+        Cluster {
+            dir: dir.to_path_buf(),
+            worker_file,
+            workers: BTreeMap::new(),
+            client: Client::builder()
+                .timeout(Duration::from_secs(60))
+                .build()
+                .expect("http client"),
+            started: 0,
+        }
+    }
+
+    /// Starts a worker and waits until its REST API answers; returns its number.
+    fn start(&mut self) -> usize {
+        self.started += 1;
+        let n = self.started;
+        let log = self.dir.join(format!("worker-{n}.log"));
+        let process = Sluice::distributed(&self.worker_file, &log);
+        let url = rest_url(&log);
+        let id = url.trim_start_matches("http://").to_string();
+        wait_for("a worker to answer", Duration::from_secs(60), || {
+            let root = self.client.get(format!("{url}/")).send().ok()?;
+            root.status().is_success().then_some(())
+        });
+        self.workers.insert(n, Worker { process, url, id });
+        n
+    }
+
+    fn kill(&mut self, n: usize) {
+        self.workers
+            .remove(&n)
+            .expect("running worker")
+            .process
+            .kill();
+    }
+
+    fn any(&self) -> &Worker {
+        self.workers.values().next().expect("a running worker")
+    }
+
+    fn call(
+        &self,
+        worker: &Worker,
+        method: Method,
+        path: &str,
+        body: Option<Json>,
+    ) -> (StatusCode, Json) {
+        let mut request = self.client.request(method, format!("{}{path}", worker.url));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().expect("REST request");
+        let status = response.status();
+        let text = response.text().unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Json::Null);
+        (status, body)
+    }
+
+    /// A write, retried while the cluster answers 409 (a rebalance in progress).
+    fn write(&self, worker: &Worker, method: Method, path: &str, body: Json) -> (StatusCode, Json) {
+        wait_for(&format!("{method} {path} to be accepted"), SETTLE, || {
+            let (status, answer) = self.call(worker, method.clone(), path, Some(body.clone()));
+            (status != StatusCode::CONFLICT).then_some((status, answer))
+        })
+    }
+
+    fn status(&self, worker: &Worker, connector: &str) -> Json {
+        self.call(
+            worker,
+            Method::GET,
+            &format!("/connectors/{connector}/status"),
+            None,
+        )
+        .1
+    }
+
+    /// Where each connector and task runs, as `worker` reports it, once every one of them is
+    /// RUNNING on a live worker with the expected task counts.
+    fn placement(&self, worker: &Worker, expected: &[(&str, u64)]) -> Option<Placement> {
+        let live: BTreeSet<&str> = self.workers.values().map(|w| w.id.as_str()).collect();
+        let mut placement = Placement::default();
+        for (connector, tasks) in expected {
+            let status = self.status(worker, connector);
+            let running = |s: &Json| {
+                s["state"] == "RUNNING" && s["worker_id"].as_str().is_some_and(|w| live.contains(w))
+            };
+            if !running(&status["connector"]) {
+                return None;
+            }
+            let list = status["tasks"].as_array()?;
+            if list.len() as u64 != *tasks || !list.iter().all(running) {
+                return None;
+            }
+            placement.0.insert(
+                connector.to_string(),
+                status["connector"]["worker_id"].as_str()?.to_string(),
+            );
+            for task in list {
+                placement.0.insert(
+                    format!("{connector}-{}", task["id"]),
+                    task["worker_id"].as_str()?.to_string(),
+                );
+            }
+        }
+        Some(placement)
+    }
+
+    /// Waits until every worker reports the same placement of everything, all RUNNING. On
+    /// timeout, fails with what each worker reports and the end of its log.
+    fn settled(&self, expected: &[(&str, u64)]) -> Placement {
+        let deadline = Instant::now() + SETTLE;
+        while Instant::now() < deadline {
+            let mut seen = self.workers.values().map(|w| self.placement(w, expected));
+            if let Some(Some(first)) = seen.next()
+                && seen.all(|p| p.as_ref() == Some(&first))
+            {
+                return first;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        let mut report = String::new();
+        for (n, worker) in &self.workers {
+            report.push_str(&format!("--- worker {n} ({})\n", worker.id));
+            for (connector, _) in expected {
+                report.push_str(&format!("{}\n", self.status(worker, connector)));
+            }
+            let log = self.log(*n);
+            let lines: Vec<&str> = log.lines().collect();
+            for line in &lines[lines.len().saturating_sub(40)..] {
+                report.push_str(line);
+                report.push('\n');
+            }
+        }
+        panic!("the cluster did not settle within {SETTLE:?}:\n{report}");
+    }
+
+    fn log(&self, n: usize) -> String {
+        std::fs::read_to_string(self.dir.join(format!("worker-{n}.log"))).unwrap_or_default()
+    }
+
+    /// How many times each task started, by worker number, from the workers' logs.
+    fn task_starts(&self) -> BTreeMap<(usize, String), usize> {
+        let mut starts = BTreeMap::new();
+        for n in 1..=self.started {
+            for line in self.log(n).lines().filter(|l| l.contains("task started")) {
+                if let Some(task) = line
+                    .split("task=")
+                    .nth(1)
+                    .and_then(|t| t.split_whitespace().next())
+                {
+                    *starts.entry((n, task.to_string())).or_default() += 1;
+                }
+            }
+        }
+        starts
+    }
+}
+
+/// Connector or task (`name-n`) → worker id.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+struct Placement(BTreeMap<String, String>);
+
+impl Placement {
+    /// How many connectors and tasks each worker runs.
+    fn load(&self) -> BTreeMap<String, usize> {
+        let mut load = BTreeMap::new();
+        for worker in self.0.values() {
+            *load.entry(worker.clone()).or_default() += 1;
+        }
+        load
+    }
+
+    fn assert_even(&self, workers: usize) {
+        let load = self.load();
+        assert_eq!(load.len(), workers, "every worker runs something: {self:?}");
+        let (min, max) = (load.values().min().unwrap(), load.values().max().unwrap());
+        assert!(max - min <= 1, "uneven spread {load:?}");
+    }
+}
+
+fn datagen(topic: &str, per_task: u64, rate: u64) -> Json {
+    json!({
+        "connector.class": "datagen",
+        "kafka.topic": topic,
+        "iterations": per_task.to_string(),
+        "rate": rate.to_string(),
+        "tasks.max": SOURCE_TASKS.to_string(),
+    })
+}
+
+fn sink(topic: &str, table: &str) -> Json {
+    json!({
+        "connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector",
+        "topics": topic,
+        "connection.url": jdbc_url(),
+        "table.name.format": table,
+        "auto.create": "true",
+        "insert.mode": "upsert",
+        "pk.mode": "record_value",
+        // Each event's id is derived from its task and sequence number.
+        "pk.fields": "eventId",
+        "tasks.max": SINK_TASKS.to_string(),
+        // The test broker keeps a group rebalancing for ever once a member left it in the middle
+        // of a join: each run's sink gets its own group.
+        "consumer.override.group.id": unique("cluster-sink"),
+    })
+}
+
+fn rows(table: &str) -> i64 {
+    let exists = count(&format!(
+        "SELECT count(*) FROM pg_tables WHERE tablename = '{table}'"
+    ));
+    if exists == 0 {
+        return 0;
+    }
+    count(&format!("SELECT count(*) FROM \"{table}\""))
+}
+
+/// Waits until the table holds exactly `expected` distinct rows (upserts absorb replays).
+fn wait_rows(table: &str, expected: i64, timeout: Duration) {
+    wait_for(&format!("{expected} rows in {table}"), timeout, || {
+        let rows = rows(table);
+        assert!(
+            rows <= expected,
+            "more rows than records: {rows} > {expected}"
+        );
+        (rows == expected).then_some(())
+    });
+}
+
+#[test]
+fn a_cluster_shares_work_survives_a_killed_worker_and_spreads_to_a_newcomer() {
+    let dir = tempfile::tempdir().unwrap();
+    let topic = unique("cluster-events");
+    let table = unique("cluster_rows").replace('-', "_");
+    create_topic(&topic, 6);
+    let mut cluster = Cluster::new(dir.path(), 0);
+    let workers: Vec<usize> = (0..3).map(|_| cluster.start()).collect();
+
+    // Connectors are created through different workers; at least one of them is a follower,
+    // whose write is forwarded to the leader.
+    let per_task = 12_000;
+    let (first, second) = (&cluster.workers[&workers[0]], &cluster.workers[&workers[1]]);
+    let (status, body) = cluster.write(
+        first,
+        Method::PUT,
+        "/connectors/sink/config",
+        sink(&topic, &table),
+    );
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, body) = cluster.write(
+        second,
+        Method::POST,
+        "/connectors",
+        json!({"name": "source", "config": datagen(&topic, per_task, 1000)}),
+    );
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let third = &cluster.workers[&workers[2]];
+    let (status, body) = cluster.call(
+        third,
+        Method::POST,
+        "/connectors",
+        Some(json!({"name": "source", "config": datagen(&topic, 1, 1)})),
+    );
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "a duplicate is refused wherever it arrives: {body}"
+    );
+    for worker in cluster.workers.values() {
+        wait_for("every worker to list every connector", SETTLE, || {
+            let (_, list) = cluster.call(worker, Method::GET, "/connectors", None);
+            (list == json!(["sink", "source"])).then_some(())
+        });
+    }
+
+    let expected = [("sink", SINK_TASKS), ("source", SOURCE_TASKS)];
+    let placement = cluster.settled(&expected);
+    placement.assert_even(3);
+    let ids: BTreeSet<String> = cluster.workers.values().map(|w| w.id.clone()).collect();
+    assert_eq!(
+        placement.load().keys().cloned().collect::<BTreeSet<_>>(),
+        ids,
+        "status names the workers by their REST host:port"
+    );
+
+    // SIGKILL the busiest worker while records flow.
+    wait_for("records flowing", SETTLE, || {
+        (rows(&table) > 1000).then_some(())
+    });
+    let load = placement.load();
+    let busiest = load
+        .iter()
+        .max_by_key(|(_, n)| **n)
+        .map(|(id, _)| id.clone())
+        .unwrap();
+    let victim = *cluster
+        .workers
+        .iter()
+        .find(|(_, w)| w.id == busiest)
+        .unwrap()
+        .0;
+    let killed = Instant::now();
+    cluster.kill(victim);
+    let after_kill = cluster.settled(&expected);
+    let failover = killed.elapsed();
+    println!(
+        "failover: every task of the killed worker RUNNING elsewhere after {failover:?} (session timeout {SESSION_TIMEOUT_MS} ms)"
+    );
+    assert!(!after_kill.load().contains_key(&busiest));
+    after_kill.assert_even(2);
+    let moved_only: Vec<&String> = placement
+        .0
+        .iter()
+        .filter(|(work, worker)| **worker != busiest && after_kill.0[*work] != **worker)
+        .map(|(work, _)| work)
+        .collect();
+    assert!(
+        moved_only.is_empty(),
+        "work of surviving workers stayed put: {moved_only:?}"
+    );
+    wait_rows(
+        &table,
+        (per_task * SOURCE_TASKS) as i64,
+        Duration::from_secs(120),
+    );
+
+    // A newcomer takes over a fair share; only the work that moves restarts.
+    let starts_before = cluster.task_starts();
+    let newcomer = cluster.start();
+    let after_join = wait_for("the newcomer to get work", SETTLE, || {
+        let p = cluster.settled(&expected);
+        (p.load().len() == 3).then_some(p)
+    });
+    after_join.assert_even(3);
+    let newcomer_id = cluster.workers[&newcomer].id.clone();
+    let starts_after = cluster.task_starts();
+    for (task, worker) in &after_kill.0 {
+        if after_join.0[task] == *worker && task.contains('-') {
+            let n = *cluster
+                .workers
+                .iter()
+                .find(|(_, w)| w.id == *worker)
+                .unwrap()
+                .0;
+            let key = (n, task.clone());
+            assert_eq!(
+                starts_before.get(&key),
+                starts_after.get(&key),
+                "{task} stayed on {worker} and must not restart"
+            );
+        }
+    }
+    assert!(after_join.load()[&newcomer_id] >= 3);
+
+    // A config change restarts only that connector's tasks.
+    let starts_before = cluster.task_starts();
+    let (status, body) = cluster.write(
+        cluster.any(),
+        Method::PATCH,
+        "/connectors/source/config",
+        json!({"rate": "2000"}),
+    );
+    assert_eq!(status, StatusCode::OK, "{body}");
+    wait_for("the source tasks to restart", SETTLE, || {
+        let starts = cluster.task_starts();
+        let restarted = (0..SOURCE_TASKS).all(|t| {
+            let task = format!("source-{t}");
+            let total = |s: &BTreeMap<(usize, String), usize>| {
+                s.iter()
+                    .filter(|((_, k), _)| *k == task)
+                    .map(|(_, n)| n)
+                    .sum::<usize>()
+            };
+            total(&starts) > total(&starts_before)
+        });
+        restarted.then_some(())
+    });
+    let after_change = cluster.settled(&expected);
+    let starts_after = cluster.task_starts();
+    for t in 0..SINK_TASKS {
+        let task = format!("sink-{t}");
+        let total = |s: &BTreeMap<(usize, String), usize>| {
+            s.iter()
+                .filter(|((_, k), _)| *k == task)
+                .map(|(_, n)| n)
+                .sum::<usize>()
+        };
+        assert_eq!(
+            total(&starts_before),
+            total(&starts_after),
+            "{task} must not restart for a source config change"
+        );
+    }
+    assert_eq!(after_change.0.len(), after_join.0.len());
+    let config = cluster
+        .call(
+            cluster.any(),
+            Method::GET,
+            "/connectors/source/config",
+            None,
+        )
+        .1;
+    assert_eq!(config["rate"], "2000", "every worker serves the new config");
+
+    // Deleting through any worker removes the connector everywhere.
+    let (status, body) = cluster.write(
+        cluster.any(),
+        Method::DELETE,
+        "/connectors/source",
+        Json::Null,
+    );
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    for worker in cluster.workers.values() {
+        wait_for("the deletion to reach every worker", SETTLE, || {
+            (cluster.call(worker, Method::GET, "/connectors", None).1 == json!(["sink"]))
+                .then_some(())
+        });
+    }
+    let workers: Vec<usize> = cluster.workers.keys().copied().collect();
+    for n in workers {
+        let worker = cluster.workers.remove(&n).unwrap();
+        assert_eq!(
+            worker.process.terminate(),
+            Some(0),
+            "worker {n} stops cleanly:\n{}",
+            cluster.log(n)
+        );
+    }
+}
