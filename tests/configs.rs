@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use sluice_runtime::config::{WorkerConfig, read_worker_file};
+use sluice_runtime::distributed::settings::DistributedConfig;
 use sluice_runtime::registry::Registry;
 use sluice_runtime::standalone;
 
@@ -27,7 +28,12 @@ fn every_worker_config_parses() {
     assert!(workers.len() >= 2, "expected worker files in configs/");
     for file in workers {
         let props = read_worker_file(&file).unwrap_or_else(|e| panic!("{e}"));
-        WorkerConfig::parse(&props).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        let worker =
+            WorkerConfig::parse(&props).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        if props.contains_key("group.id") {
+            DistributedConfig::from_worker(&worker)
+                .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        }
     }
 }
 

@@ -25,6 +25,10 @@ const SESSION_TIMEOUT_MS: u64 = 6000;
 const SOURCE_TASKS: u64 = 3;
 const SINK_TASKS: u64 = 6;
 const SETTLE: Duration = Duration::from_secs(90);
+/// The workers require HTTP Basic, so forwarded writes and the requests workers send each
+/// other are authenticated too.
+const USER: &str = "admin";
+const PASSWORD: &str = "cluster-pw";
 
 /// One cluster under test: its worker file, its directory, and the workers running.
 struct Cluster {
@@ -57,7 +61,9 @@ impl Cluster {
                  offset.flush.interval.ms: 250\nmetrics.listener: ''\nprogress.interval.ms: 0\n\
                  consumer.session.timeout.ms: 6000\nconsumer.heartbeat.interval.ms: 1000\n\
                  consumer.max.poll.interval.ms: 20000\n\
-                 task.shutdown.graceful.timeout.ms: 3000\n",
+                 task.shutdown.graceful.timeout.ms: 3000\n\
+                 rest.auth.type: basic\nrest.auth.basic.username: {USER}\n\
+                 rest.auth.basic.password: {PASSWORD}\n",
                 kafka_bootstrap()
             ),
         );
@@ -82,7 +88,12 @@ impl Cluster {
         let url = rest_url(&log);
         let id = url.trim_start_matches("http://").to_string();
         wait_for("a worker to answer", Duration::from_secs(60), || {
-            let root = self.client.get(format!("{url}/")).send().ok()?;
+            let root = self
+                .client
+                .get(format!("{url}/"))
+                .basic_auth(USER, Some(PASSWORD))
+                .send()
+                .ok()?;
             root.status().is_success().then_some(())
         });
         self.workers.insert(n, Worker { process, url, id });
@@ -108,7 +119,10 @@ impl Cluster {
         path: &str,
         body: Option<Json>,
     ) -> (StatusCode, Json) {
-        let mut request = self.client.request(method, format!("{}{path}", worker.url));
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", worker.url))
+            .basic_auth(USER, Some(PASSWORD));
         if let Some(body) = body {
             request = request.json(&body);
         }
@@ -279,20 +293,55 @@ fn rows(table: &str) -> i64 {
     count(&format!("SELECT count(*) FROM \"{table}\""))
 }
 
-/// Waits until the table holds exactly `expected` distinct rows (upserts absorb replays).
-fn wait_rows(table: &str, expected: i64, timeout: Duration) {
-    wait_for(&format!("{expected} rows in {table}"), timeout, || {
-        let rows = rows(table);
+/// Waits until the table holds exactly `expected` distinct rows (upserts absorb replays). On
+/// timeout, fails with where records are missing: not in the topic (the source) or not in the
+/// table (the sink), and what the cluster reports.
+fn wait_rows(cluster: &Cluster, topic: &str, table: &str, expected: i64, timeout: Duration) {
+    let deadline = Instant::now() + timeout;
+    let mut last = 0;
+    while Instant::now() < deadline {
+        last = rows(table);
         assert!(
-            rows <= expected,
-            "more rows than records: {rows} > {expected}"
+            last <= expected,
+            "more rows than records: {last} > {expected}"
         );
-        (rows == expected).then_some(())
-    });
+        if last == expected {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let in_topic: BTreeSet<String> = harness::consume_all(topic)
+        .iter()
+        .filter_map(|m| {
+            use rdkafka::Message;
+            let value: Json = serde_json::from_slice(m.payload()?).ok()?;
+            let event = value.get("payload").unwrap_or(&value);
+            Some(event["eventId"].as_str()?.to_string())
+        })
+        .collect();
+    let statuses: Vec<Json> = ["sink", "source"]
+        .iter()
+        .map(|c| cluster.status(cluster.any(), c))
+        .collect();
+    panic!(
+        "{last} of {expected} rows in {table} after {timeout:?}; {} distinct events in the \
+         topic; statuses: {statuses:?}",
+        in_topic.len()
+    );
+}
+
+/// Tests in this file run one at a time: each runs a cluster of its own, and two at once would
+/// overload a small machine and blur the figures they print.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 #[test]
 fn a_cluster_shares_work_survives_a_killed_worker_and_spreads_to_a_newcomer() {
+    let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     let topic = unique("cluster-events");
     let table = unique("cluster_rows").replace('-', "_");
@@ -383,6 +432,8 @@ fn a_cluster_shares_work_survives_a_killed_worker_and_spreads_to_a_newcomer() {
         "work of surviving workers stayed put: {moved_only:?}"
     );
     wait_rows(
+        &cluster,
+        &topic,
         &table,
         (per_task * SOURCE_TASKS) as i64,
         Duration::from_secs(120),
@@ -490,4 +541,82 @@ fn a_cluster_shares_work_survives_a_killed_worker_and_spreads_to_a_newcomer() {
             cluster.log(n)
         );
     }
+}
+
+/// Kills (SIGKILL or SIGTERM, in turn) and restarts workers in a loop while the source produces
+/// and the sink writes; ends when every record is in the table, once, and reports the figures.
+#[test]
+fn a_cluster_loses_nothing_while_workers_are_killed_and_restarted() {
+    let _serial = serial();
+    const ROUNDS: usize = 6;
+    const ROUND: Duration = Duration::from_secs(15);
+    let dir = tempfile::tempdir().unwrap();
+    let topic = unique("soak-events");
+    let table = unique("soak_rows").replace('-', "_");
+    create_topic(&topic, 6);
+    let mut cluster = Cluster::new(dir.path(), 3000);
+    for _ in 0..3 {
+        cluster.start();
+    }
+    // Production outlasts the churn (each round also waits for the work to move), so records
+    // flow through every stop.
+    let per_task = 250 * (ROUNDS as u64) * (ROUND.as_secs() + 12);
+    let expected = [("sink", SINK_TASKS), ("source", SOURCE_TASKS)];
+    let (status, body) = cluster.write(
+        cluster.any(),
+        Method::PUT,
+        "/connectors/sink/config",
+        sink(&topic, &table),
+    );
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, body) = cluster.write(
+        cluster.any(),
+        Method::PUT,
+        "/connectors/source/config",
+        datagen(&topic, per_task, 250),
+    );
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    cluster.settled(&expected);
+
+    let began = Instant::now();
+    let mut recoveries = Vec::new();
+    for round in 0..ROUNDS {
+        std::thread::sleep(ROUND / 2);
+        let victim = *cluster
+            .workers
+            .keys()
+            .nth(round % cluster.workers.len())
+            .unwrap();
+        let stopped = Instant::now();
+        if round % 2 == 0 {
+            cluster.kill(victim);
+        } else {
+            let worker = cluster.workers.remove(&victim).unwrap();
+            assert_eq!(
+                worker.process.terminate(),
+                Some(0),
+                "{}",
+                cluster.log(victim)
+            );
+        }
+        cluster.settled(&expected);
+        recoveries.push(stopped.elapsed());
+        cluster.start();
+        std::thread::sleep(ROUND / 2);
+    }
+    let churn = began.elapsed();
+    let total = (per_task * SOURCE_TASKS) as i64;
+    let rows_at_end_of_churn = rows(&table);
+    wait_rows(&cluster, &topic, &table, total, Duration::from_secs(150));
+    let placement = cluster.settled(&expected);
+    placement.assert_even(3);
+    println!(
+        "soak: {ROUNDS} workers stopped ({} SIGKILL, {} SIGTERM) and replaced over {churn:?}; \
+         {rows_at_end_of_churn} of {total} records in the table when the churn ended, all \
+         {total} after {:?}, none lost; time until all work ran again after each stop: \
+         {recoveries:?}",
+        ROUNDS.div_ceil(2),
+        ROUNDS / 2,
+        began.elapsed(),
+    );
 }

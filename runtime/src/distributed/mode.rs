@@ -90,6 +90,7 @@ pub async fn run(
             topic_tracking: rest_config.topic_tracking,
             topic_reset: rest_config.topic_reset,
             sync_timeout: settings.sync_timeout,
+            peer_auth: rest_config.auth.peer_header(),
         };
         let (herder, herder_loop) = DistributedHerder::new(
             herder_settings,

@@ -3,7 +3,8 @@
 
 use sluice_api::Props;
 
-use super::validation::{full_config_def, invalid_config_message, is_password};
+use super::entities::ConfigInfos;
+use super::validation::{config_infos, full_config_def, invalid_config_message, is_password};
 use super::{HerderError, HerderResult};
 use crate::config::providers::{ConfigProviders, HIDDEN, Redactor, has_reference, mask};
 use crate::config::{ConnectorSpec, WorkerConfig};
@@ -31,6 +32,11 @@ impl ConfigContext<'_> {
         let spec = ConnectorSpec::validate(self.registry, self.worker, &resolved.props)
             .map_err(|e| invalid(e.issues()))?;
         Ok((spec, resolved.redactor))
+    }
+
+    /// What `PUT /connector-plugins/{plugin}/config/validate` answers for a config.
+    pub fn infos(&self, config: &Props) -> ConfigInfos {
+        config_infos(self.registry, self.worker, self.providers, config)
     }
 
     /// The class as the validate endpoint names it.

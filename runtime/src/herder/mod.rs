@@ -81,6 +81,27 @@ pub enum WriteRoute {
     Rebalancing,
 }
 
+/// Refuses topic reads when `topic.tracking.enable` is off.
+pub fn check_topic_tracking(enabled: bool) -> HerderResult<()> {
+    if enabled {
+        Ok(())
+    } else {
+        Err(HerderError::Forbidden("Topic tracking is disabled.".into()))
+    }
+}
+
+/// Refuses topic resets when tracking or `topic.tracking.allow.reset` is off.
+pub fn check_topic_reset(enabled: bool, allow_reset: bool) -> HerderResult<()> {
+    check_topic_tracking(enabled)?;
+    if allow_reset {
+        Ok(())
+    } else {
+        Err(HerderError::Forbidden(
+            "Topic tracking reset is disabled.".into(),
+        ))
+    }
+}
+
 /// `POST /connectors/{c}/restart` options (KIP-745).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RestartRequest {

@@ -19,8 +19,10 @@ use super::entities::{
 };
 use super::restart::{Backoffs, RestartPolicy};
 use super::store::{ConfigStore, StoredConnector};
-use super::validation::config_infos;
-use super::{Herder, HerderError, HerderResult, RestartRequest, TargetState, Written, offsets};
+use super::{
+    Herder, HerderError, HerderResult, RestartRequest, TargetState, Written, check_topic_reset,
+    check_topic_tracking, offsets,
+};
 use crate::config::providers::{ConfigProviders, Redactor};
 use crate::config::{ConnectorSpec, WorkerConfig};
 use crate::registry::Registry;
@@ -594,9 +596,7 @@ impl Herder for StandaloneHerder {
     }
 
     async fn active_topics(&self, name: &str) -> HerderResult<Vec<String>> {
-        if !self.shared.settings.topic_tracking {
-            return Err(HerderError::Forbidden("Topic tracking is disabled.".into()));
-        }
+        check_topic_tracking(self.shared.settings.topic_tracking)?;
         let inner = self.shared.inner.lock().await;
         known(&inner, name)?;
         Ok(self.shared.topics.of(name))
@@ -604,14 +604,7 @@ impl Herder for StandaloneHerder {
 
     async fn reset_active_topics(&self, name: &str) -> HerderResult<()> {
         let settings = &self.shared.settings;
-        if !settings.topic_tracking {
-            return Err(HerderError::Forbidden("Topic tracking is disabled.".into()));
-        }
-        if !settings.topic_reset {
-            return Err(HerderError::Forbidden(
-                "Topic tracking reset is disabled.".into(),
-            ));
-        }
+        check_topic_reset(settings.topic_tracking, settings.topic_reset)?;
         let inner = self.shared.inner.lock().await;
         known(&inner, name)?;
         self.shared.topics.reset(name);
@@ -619,12 +612,6 @@ impl Herder for StandaloneHerder {
     }
 
     async fn validate(&self, config: &Props) -> ConfigInfos {
-        let settings = &self.shared.settings;
-        config_infos(
-            &settings.registry,
-            &settings.worker,
-            &settings.providers,
-            config,
-        )
+        self.configs().infos(config)
     }
 }

@@ -88,6 +88,21 @@ pub enum RestAuth {
     Bearer { tokens: Vec<String> },
 }
 
+impl RestAuth {
+    /// The `Authorization` value one worker of a cluster sends another: the workers share their
+    /// REST settings, so the first configured user or token is accepted by every peer.
+    pub fn peer_header(&self) -> Option<String> {
+        match self {
+            RestAuth::None => None,
+            RestAuth::Basic { users } => users.iter().next().map(|(user, password)| {
+                let encoded = STANDARD.encode(format!("{user}:{password}"));
+                format!("Basic {encoded}")
+            }),
+            RestAuth::Bearer { tokens } => tokens.first().map(|token| format!("Bearer {token}")),
+        }
+    }
+}
+
 /// Never prints a secret: the worker logs its settings.
 impl fmt::Debug for RestAuth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -491,5 +506,21 @@ mod tests {
         assert!(!constant_time_eq("secret", "secre"));
         assert!(!constant_time_eq("", "x"));
         assert!(constant_time_eq("", ""));
+    }
+
+    #[test]
+    fn peers_authenticate_with_the_first_configured_credentials() {
+        assert_eq!(RestAuth::None.peer_header(), None);
+        let basic = RestAuth::Basic {
+            users: BTreeMap::from([("admin".to_string(), "pw".to_string())]),
+        };
+        assert_eq!(
+            basic.peer_header().as_deref(),
+            Some(format!("Basic {}", STANDARD.encode("admin:pw")).as_str())
+        );
+        let bearer = RestAuth::Bearer {
+            tokens: vec!["t1".into(), "t2".into()],
+        };
+        assert_eq!(bearer.peer_header().as_deref(), Some("Bearer t1"));
     }
 }

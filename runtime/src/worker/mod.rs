@@ -199,20 +199,10 @@ impl Worker {
         paused: bool,
     ) -> ConnectResult<()> {
         let name = spec.name.clone();
-        let started = Instance::start_with_tasks(&spec).await;
-        self.services
-            .metrics
-            .connector_started(&name, started.is_ok());
-        let (instance, task_configs) =
-            started.inspect_err(|err| self.services.failed(&name, err))?;
-        tracing::info!(connector = %name, class = spec.plugin.class, tasks = task_configs.len(), "connector started");
-        let state = State::active(paused);
-        self.services.status.set_connector(&name, state, None);
-        let mut runtime = ConnectorRuntime::new(Arc::new(spec), paused);
-        runtime.instance = Some(instance);
-        runtime.task_configs = task_configs;
-        launch_all(&mut self.services, &mut runtime).await;
-        self.connectors.insert(name, runtime);
+        self.start_instance(Arc::new(spec), paused).await?;
+        if let Some(runtime) = self.connectors.get_mut(&name) {
+            launch_all(&mut self.services, runtime).await;
+        }
         Ok(())
     }
 

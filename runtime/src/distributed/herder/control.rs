@@ -26,7 +26,6 @@ use crate::distributed::coordinator::{
 };
 use crate::herder::restart::Backoffs;
 use crate::herder::{RestartRequest, TargetState};
-use crate::rest::FORWARDED_HEADER;
 use crate::worker::status::{State, StatusBoard, TaskId};
 use crate::worker::{TaskExit, Worker};
 
@@ -524,9 +523,7 @@ impl Control {
         );
         let response = self
             .shared
-            .http
-            .post(&url)
-            .header(FORWARDED_HEADER, self.shared.worker_id())
+            .peer_request(&url)
             .timeout(TASK_WRITE_TIMEOUT)
             .json(configs)
             .send()

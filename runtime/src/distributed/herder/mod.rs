@@ -32,10 +32,9 @@ use crate::herder::entities::{
     TaskRef, TaskState,
 };
 use crate::herder::restart::{Backoffs, RestartPolicy};
-use crate::herder::validation::config_infos;
 use crate::herder::{
     Herder, HerderError, HerderResult, REBALANCE_IN_PROGRESS, RestartRequest, TargetState,
-    WriteRoute, Written, offsets,
+    WriteRoute, Written, check_topic_reset, check_topic_tracking, offsets,
 };
 use crate::offsets::OffsetStore;
 use crate::registry::Registry;
@@ -61,6 +60,8 @@ pub struct DistributedSettings {
     pub topic_reset: bool,
     /// `worker.sync.timeout.ms`.
     pub sync_timeout: Duration,
+    /// The `Authorization` header requests to other workers carry, when `rest.auth.*` is on.
+    pub peer_auth: Option<String>,
 }
 
 /// The stores of the internal topics.
@@ -105,6 +106,19 @@ impl Shared {
 
     fn worker_id(&self) -> &str {
         self.worker_id.get().map_or("", String::as_str)
+    }
+
+    /// A request to another worker of the cluster: marked as forwarded, so it is served where
+    /// it arrives, and authenticated as the cluster's REST settings require.
+    fn peer_request(&self, url: &str) -> reqwest::RequestBuilder {
+        let request = self
+            .http
+            .post(url)
+            .header(FORWARDED_HEADER, self.worker_id());
+        match &self.settings.peer_auth {
+            Some(auth) => request.header(reqwest::header::AUTHORIZATION, auth),
+            None => request,
+        }
     }
 
     fn set_ready(&self) {
@@ -423,17 +437,10 @@ impl DistributedHerder {
             path_segment(&id.connector),
             id.task
         );
-        let response = self
-            .shared
-            .http
-            .post(&url)
-            .header(FORWARDED_HEADER, self.shared.worker_id())
-            .send()
-            .await
-            .map_err(|e| {
-                tracing::warn!(%url, error = %e, "cannot reach the worker running the task");
-                HerderError::Conflict(REBALANCE_IN_PROGRESS.to_string())
-            })?;
+        let response = self.shared.peer_request(&url).send().await.map_err(|e| {
+            tracing::warn!(%url, error = %e, "cannot reach the worker running the task");
+            HerderError::Conflict(REBALANCE_IN_PROGRESS.to_string())
+        })?;
         match response.status().as_u16() {
             200..=299 => Ok(()),
             404 => Err(HerderError::NotFound(format!("Task {id} not found"))),
@@ -693,9 +700,7 @@ impl Herder for DistributedHerder {
     }
 
     async fn active_topics(&self, name: &str) -> HerderResult<Vec<String>> {
-        if !self.shared.settings.topic_tracking {
-            return Err(HerderError::Forbidden("Topic tracking is disabled.".into()));
-        }
+        check_topic_tracking(self.shared.settings.topic_tracking)?;
         self.stored(name)?;
         Ok(self.shared.statuses.read(|s| {
             s.active_topics(name)
@@ -707,14 +712,7 @@ impl Herder for DistributedHerder {
 
     async fn reset_active_topics(&self, name: &str) -> HerderResult<()> {
         let settings = &self.shared.settings;
-        if !settings.topic_tracking {
-            return Err(HerderError::Forbidden("Topic tracking is disabled.".into()));
-        }
-        if !settings.topic_reset {
-            return Err(HerderError::Forbidden(
-                "Topic tracking reset is disabled.".into(),
-            ));
-        }
+        check_topic_reset(settings.topic_tracking, settings.topic_reset)?;
         self.require_leader()?;
         self.stored(name)?;
         let topics: Vec<String> = self.shared.statuses.read(|s| {
@@ -736,13 +734,7 @@ impl Herder for DistributedHerder {
     }
 
     async fn validate(&self, config: &Props) -> ConfigInfos {
-        let settings = &self.shared.settings;
-        config_infos(
-            &settings.registry,
-            &settings.worker,
-            &settings.providers,
-            config,
-        )
+        self.shared.configs().infos(config)
     }
 }
 
