@@ -228,14 +228,18 @@ impl Control {
             return;
         }
         self.shared.statuses.set_generation(generation);
-        self.catch_up(config_offset).await;
+        if !self.catch_up(config_offset).await {
+            // Work assigned from configs this worker cannot read yet waits for the next round.
+            return;
+        }
         self.reconcile().await;
         self.apply_restart_requests().await;
     }
 
     /// Reads the config topic at least up to `offset` (the leader's, when it assigned), so that
-    /// the work is started from the configs the assignment was made from.
-    async fn catch_up(&mut self, offset: i64) {
+    /// the work is started from the configs the assignment was made from; false (and a
+    /// rebalance requested) when that takes longer than `worker.sync.timeout.ms`.
+    async fn catch_up(&mut self, offset: i64) -> bool {
         let deadline = Instant::now() + self.shared.settings.sync_timeout;
         self.refresh().await;
         while self.config.join_offset() < offset {
@@ -246,11 +250,12 @@ impl Control {
                     "config topic not read up to the assignment's offset in time; rebalancing"
                 );
                 self.coordinator.request_rebalance();
-                return;
+                return false;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
             self.refresh().await;
         }
+        true
     }
 
     /// Makes what runs here match what is assigned here and configured.
