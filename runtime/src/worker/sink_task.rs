@@ -74,12 +74,14 @@ impl ClientContext for SinkConsumerContext {
 impl ConsumerContext for SinkConsumerContext {
     fn pre_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         if let Rebalance::Revoke(list) = rebalance {
+            tracing::info!(partitions = %describe(list), "consumer partitions revoked");
             push_all(&self.events.revoked, list);
         }
     }
 
     fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         if let Rebalance::Assign(list) = rebalance {
+            tracing::info!(partitions = %describe(list), "consumer partitions assigned");
             push_all(&self.events.assigned, list);
             // Partitions gained while paused stay quiet until the connector resumes.
             if self.paused.load(Ordering::Acquire)
@@ -89,6 +91,16 @@ impl ConsumerContext for SinkConsumerContext {
             }
         }
     }
+}
+
+/// `topic-partition` names, for the log.
+fn describe(list: &TopicPartitionList) -> String {
+    let names: Vec<String> = list
+        .elements()
+        .iter()
+        .map(|e| format!("{}-{}", e.topic(), e.partition()))
+        .collect();
+    names.join(",")
 }
 
 fn push_all(target: &Mutex<Vec<TopicPartition>>, list: &TopicPartitionList) {
