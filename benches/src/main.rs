@@ -7,10 +7,12 @@
 //! sluice-bench kafka-passthrough --records 200000   # topic → InsertField + RegexRouter → topic
 //! sluice-bench postgres-sink     --records 1000000  # topic → PostgreSQL upserts, against raw COPY
 //! sluice-bench postgres-source   --records 1000000  # table → topic (incrementing), against raw COPY TO
+//! sluice-bench elasticsearch-sink --records 50000   # topic → index, against a raw bulk loader
 //! ```
 
 mod common;
 mod datagen_file;
+mod elasticsearch;
 mod passthrough;
 mod postgres;
 mod postgres_source;
@@ -47,6 +49,19 @@ enum Pipeline {
     /// Sluice postgres-source (incrementing) reading a filled table into a topic, against a raw
     /// COPY TO STDOUT whose lines rdkafka produces.
     PostgresSource(Common),
+    /// Sluice elasticsearch-sink indexing a pre-filled topic of keyed JSON documents, against a
+    /// raw bulk loader sending the same documents ($ELASTICSEARCH_URL, default 50 000 records).
+    ElasticsearchSink(Common),
+    /// Raw baseline of elasticsearch-sink (run by the bench itself).
+    #[command(hide = true)]
+    RawBulk {
+        #[arg(long)]
+        url: String,
+        #[arg(long)]
+        index: String,
+        #[arg(long)]
+        records: u64,
+    },
     /// Raw baseline of postgres-source (run by the bench itself).
     #[command(hide = true)]
     RawCopyOut {
@@ -109,9 +124,10 @@ enum Pipeline {
 
 #[derive(Args, Debug)]
 struct Common {
-    /// Records to move.
-    #[arg(long, default_value_t = 200_000)]
-    records: u64,
+    /// Records to move (default 200 000; 50 000 for elasticsearch-sink, as the test server
+    /// indexes a few thousand documents a second).
+    #[arg(long)]
+    records: Option<u64>,
     /// Kafka bootstrap servers (default: $KAFKA_BOOTSTRAP_SERVERS, else 127.0.0.1:9092).
     #[arg(long)]
     bootstrap: Option<String>,
@@ -130,8 +146,9 @@ struct Common {
 }
 
 impl Common {
-    fn settings(&self) -> BenchResult<Settings> {
-        if self.records == 0 {
+    fn settings(&self, default_records: u64) -> BenchResult<Settings> {
+        let records = self.records.unwrap_or(default_records);
+        if records == 0 {
             return Err("--records must be at least 1".into());
         }
         if !self.sluice.is_file() {
@@ -149,7 +166,7 @@ impl Common {
             .or_else(|| std::env::var("KAFKA_BOOTSTRAP_SERVERS").ok())
             .unwrap_or_else(|| "127.0.0.1:9092".to_string());
         Ok(Settings {
-            records: self.records,
+            records,
             bootstrap,
             sluice,
             partitions: self.partitions.max(1),
@@ -161,8 +178,11 @@ impl Common {
 
 type PipelineFn = fn(&Settings, &std::path::Path) -> BenchResult<(RunResult, RunResult)>;
 
-fn run_pipeline(common: &Common, pipeline: PipelineFn) -> BenchResult<()> {
-    let settings = common.settings()?;
+/// Records of a run when `--records` is not given.
+const DEFAULT_RECORDS: u64 = 200_000;
+
+fn run_pipeline(common: &Common, default_records: u64, pipeline: PipelineFn) -> BenchResult<()> {
+    let settings = common.settings(default_records)?;
     let dir = tempfile::Builder::new()
         .prefix("sluice-bench-")
         .tempdir()
@@ -185,10 +205,20 @@ fn run_pipeline(common: &Common, pipeline: PipelineFn) -> BenchResult<()> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
-        Pipeline::DatagenFile(common) => run_pipeline(common, datagen_file::run),
-        Pipeline::KafkaPassthrough(common) => run_pipeline(common, passthrough::run),
-        Pipeline::PostgresSink(common) => run_pipeline(common, postgres::run),
-        Pipeline::PostgresSource(common) => run_pipeline(common, postgres_source::run),
+        Pipeline::DatagenFile(common) => run_pipeline(common, DEFAULT_RECORDS, datagen_file::run),
+        Pipeline::KafkaPassthrough(common) => {
+            run_pipeline(common, DEFAULT_RECORDS, passthrough::run)
+        }
+        Pipeline::PostgresSink(common) => run_pipeline(common, DEFAULT_RECORDS, postgres::run),
+        Pipeline::PostgresSource(common) => {
+            run_pipeline(common, DEFAULT_RECORDS, postgres_source::run)
+        }
+        Pipeline::ElasticsearchSink(common) => run_pipeline(common, 50_000, elasticsearch::run),
+        Pipeline::RawBulk {
+            url,
+            index,
+            records,
+        } => elasticsearch::raw_bulk(url, index, *records),
         Pipeline::RawCopyOut {
             database,
             table,

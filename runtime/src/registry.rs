@@ -99,6 +99,11 @@ impl Registry {
                     Sink(sluice_connector_kafka::sink),
                 ),
                 Plugin::new(
+                    "elasticsearch-sink",
+                    "io.confluent.connect.elasticsearch.ElasticsearchSinkConnector",
+                    Sink(sluice_connector_elasticsearch::sink),
+                ),
+                Plugin::new(
                     "postgres-source",
                     "io.confluent.connect.jdbc.JdbcSourceConnector",
                     Source(sluice_connector_postgres::source),
@@ -334,6 +339,17 @@ mod tests {
             assert_eq!(
                 registry.connector(query).map(|p| p.name),
                 Ok("file-sink"),
+                "{query}"
+            );
+        }
+        for query in [
+            "elasticsearch-sink",
+            "io.confluent.connect.elasticsearch.ElasticsearchSinkConnector",
+            "ElasticsearchSink",
+        ] {
+            assert_eq!(
+                registry.connector(query).map(|p| p.name),
+                Ok("elasticsearch-sink"),
                 "{query}"
             );
         }

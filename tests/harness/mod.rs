@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod elasticsearch;
 pub mod postgres;
 
 use std::collections::HashSet;
