@@ -323,11 +323,51 @@ fn wait_rows(cluster: &Cluster, topic: &str, table: &str, expected: i64, timeout
         .iter()
         .map(|c| cluster.status(cluster.any(), c))
         .collect();
+    // Sessions of the sinks and what they wait for: a writer blocked on a lock held by an
+    // abandoned transaction would show here.
+    let sessions = harness::postgres::sql(
+        "SELECT state, wait_event_type, wait_event, (now() - xact_start)::text, left(query, 80) \
+         FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    );
+    let (_, config) = cluster.call(cluster.any(), Method::GET, "/connectors/sink/config", None);
+    let group = config["consumer.override.group.id"]
+        .as_str()
+        .unwrap_or("connect-sink");
     panic!(
         "{last} of {expected} rows in {table} after {timeout:?}; {} distinct events in the \
-         topic; statuses: {statuses:?}",
-        in_topic.len()
+         topic; statuses: {statuses:?}; database sessions: {sessions:?}; sink group: {}",
+        in_topic.len(),
+        group_state(group)
     );
+}
+
+/// The broker's view of a consumer group: its state and each member's assignment size.
+fn group_state(group: &str) -> String {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    let consumer: BaseConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", harness::kafka_bootstrap())
+        .create()
+        .expect("consumer");
+    let groups = match consumer.fetch_group_list(Some(group), Duration::from_secs(10)) {
+        Ok(groups) => groups,
+        Err(err) => return format!("cannot describe {group}: {err}"),
+    };
+    groups
+        .groups()
+        .iter()
+        .map(|g| {
+            let members: Vec<String> = g
+                .members()
+                .iter()
+                .map(|m| {
+                    let assigned = m.assignment().map_or(0, <[u8]>::len);
+                    format!("{} ({} assignment bytes)", m.client_host(), assigned)
+                })
+                .collect();
+            format!("{} state {} members {members:?}", g.name(), g.state())
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// Tests in this file run one at a time: each runs a cluster of its own, and two at once would
@@ -545,14 +585,10 @@ fn a_cluster_shares_work_survives_a_killed_worker_and_spreads_to_a_newcomer() {
 
 /// Kills (SIGKILL or SIGTERM, in turn) and restarts workers in a loop while the source produces
 /// and the sink writes; ends when every record is in the table, once, and reports the figures.
-///
-/// Run on its own with `-- --ignored`. In about half of the runs so far the sink stalls after
-/// the churn: every event is in the topic and every sink task reports RUNNING, but rows stop
-/// arriving. Until that is understood the test stays out of the default suite; a failure reports
-/// rows, distinct events in the topic and statuses, and the workers log every consumer partition
-/// assignment and revocation.
+/// Should rows stop arriving, the failure reports what the topic, the statuses, the database
+/// sessions and the sink's consumer group looked like, and the workers log every consumer
+/// partition assignment and revocation.
 #[test]
-#[ignore = "stalls in about half of the runs; see the comment"]
 fn a_cluster_loses_nothing_while_workers_are_killed_and_restarted() {
     let _serial = serial();
     const ROUNDS: usize = 6;

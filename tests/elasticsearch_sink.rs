@@ -10,25 +10,10 @@ use std::time::{Duration, Instant};
 
 use harness::elasticsearch::{self as es, documents};
 use harness::{
-    Sluice, committed_offset, consume_all, kafka_bootstrap, produce, unique, write_file,
+    Sluice, committed_offset, consume_all, json_sink_worker, kafka_bootstrap, produce, unique,
+    write_file,
 };
 use serde_json::{Value as Json, json};
-
-fn worker(dir: &Path) -> PathBuf {
-    write_file(
-        dir,
-        "worker.yaml",
-        &format!(
-            "bootstrap.servers: {}\nkey.converter: org.apache.kafka.connect.json.JsonConverter\n\
-             value.converter: org.apache.kafka.connect.json.JsonConverter\n\
-             offset.storage.file.filename: {}\noffset.flush.interval.ms: 250\n\
-             metrics.listener: http://127.0.0.1:0\nconsumer.session.timeout.ms: 6000\n\
-             consumer.max.poll.interval.ms: 10000\n",
-            kafka_bootstrap(),
-            dir.join("offsets.json").display()
-        ),
-    )
-}
 
 /// A sink connector file writing `topic` into the cluster under test.
 fn sink(dir: &Path, name: &str, topic: &str, settings: &str) -> PathBuf {
@@ -124,7 +109,7 @@ fn indexes_with_a_schema_mapping_and_deletes_on_tombstones() {
         "behavior.on.null.values: delete\n",
     );
     let log = dir.path().join("sluice.log");
-    let mut sluice = Sluice::standalone(&worker(dir.path()), &[connector], &log);
+    let mut sluice = Sluice::standalone(&json_sink_worker(dir.path()), &[connector], &log);
     wait_committed(&mut sluice, &name, &topic, 22, Duration::from_secs(90));
     assert_eq!(sluice.terminate(), Some(0));
 
@@ -182,7 +167,7 @@ fn upserts_change_only_the_fields_present() {
         ),
     );
     let log = dir.path().join("sluice.log");
-    let mut sluice = Sluice::standalone(&worker(dir.path()), &[connector], &log);
+    let mut sluice = Sluice::standalone(&json_sink_worker(dir.path()), &[connector], &log);
     wait_committed(&mut sluice, &name, &topic, 3, Duration::from_secs(90));
     assert_eq!(sluice.terminate(), Some(0));
     let index = format!("{topic}-docs");
@@ -228,7 +213,7 @@ fn malformed_documents_go_to_the_dead_letter_queue_and_the_rest_is_indexed() {
         ),
     );
     let log = dir.path().join("sluice.log");
-    let mut sluice = Sluice::standalone(&worker(dir.path()), &[connector], &log);
+    let mut sluice = Sluice::standalone(&json_sink_worker(dir.path()), &[connector], &log);
     wait_committed(&mut sluice, &name, &topic, 30, Duration::from_secs(90));
     // The pipeline goes on after the bad records.
     send(&topic, &[(Some(key("late")), Some(order(99, "late", 1.0)))]);
@@ -281,7 +266,7 @@ fn replaying_a_written_range_changes_nothing() {
     let log = dir.path().join("sluice.log");
     let first = format!("{topic}-a");
     let connector = sink(dir.path(), &first, &topic, "batch.size: 50\n");
-    let mut sluice = Sluice::standalone(&worker(dir.path()), &[connector], &log);
+    let mut sluice = Sluice::standalone(&json_sink_worker(dir.path()), &[connector], &log);
     wait_committed(&mut sluice, &first, &topic, 300, Duration::from_secs(90));
     assert_eq!(sluice.terminate(), Some(0));
     let written = documents(&topic);
@@ -297,7 +282,7 @@ fn replaying_a_written_range_changes_nothing() {
     // A second connector (its own consumer group) delivers the whole range again.
     let second = format!("{topic}-b");
     let connector = sink(dir.path(), &second, &topic, "batch.size: 50\n");
-    let mut sluice = Sluice::standalone(&worker(dir.path()), &[connector], &log);
+    let mut sluice = Sluice::standalone(&json_sink_worker(dir.path()), &[connector], &log);
     wait_committed(&mut sluice, &second, &topic, 300, Duration::from_secs(90));
     assert_eq!(sluice.terminate(), Some(0));
     assert_eq!(
@@ -334,7 +319,7 @@ fn a_server_outage_mid_stream_loses_nothing() {
         "batch.size: 200\nmax.retries: 3\nretry.backoff.ms: 200\nread.timeout.ms: 2000\n",
     );
     let log = dir.path().join("sluice.log");
-    let mut sluice = Sluice::standalone(&worker(dir.path()), &[connector], &log);
+    let mut sluice = Sluice::standalone(&json_sink_worker(dir.path()), &[connector], &log);
     wait_committed(&mut sluice, &name, &topic, FIRST, Duration::from_secs(90));
 
     es::signal_server(pid, "STOP");

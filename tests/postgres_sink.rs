@@ -10,25 +10,10 @@ use std::time::Duration;
 
 use harness::postgres::{count, jdbc_url, scalar, sql};
 use harness::{
-    Sluice, committed_offset, consume_all, kafka_bootstrap, produce, unique, write_file,
+    Sluice, committed_offset, consume_all, json_sink_worker, kafka_bootstrap, produce, unique,
+    write_file,
 };
 use serde_json::{Value as Json, json};
-
-fn worker(dir: &Path) -> PathBuf {
-    write_file(
-        dir,
-        "worker.yaml",
-        &format!(
-            "bootstrap.servers: {}\nkey.converter: org.apache.kafka.connect.json.JsonConverter\n\
-             value.converter: org.apache.kafka.connect.json.JsonConverter\n\
-             offset.storage.file.filename: {}\noffset.flush.interval.ms: 250\n\
-             metrics.listener: http://127.0.0.1:0\nconsumer.session.timeout.ms: 6000\n\
-             consumer.max.poll.interval.ms: 10000\n",
-            kafka_bootstrap(),
-            dir.join("offsets.json").display()
-        ),
-    )
-}
 
 /// A sink connector file writing `topic` into the table of the same name.
 fn sink(dir: &Path, name: &str, topic: &str, settings: &str) -> PathBuf {
@@ -365,7 +350,7 @@ fn insert_and_pk_modes_auto_create_evolve_deletes_and_debezium() {
     ));
 
     let log = dir.path().join("sluice.log");
-    let mut sluice = Sluice::standalone(&worker(dir.path()), &connectors, &log);
+    let mut sluice = Sluice::standalone(&json_sink_worker(dir.path()), &connectors, &log);
     for (name, topic, end) in [
         (&plain, &plain, 3),
         (&kafka, &kafka, 2),
@@ -496,7 +481,7 @@ fn every_connect_type_maps_to_its_column_type() {
     send(&table, &[(None, Some(envelope(&schema, payload)))]);
     let connector = sink(dir.path(), &table, &table, "auto.create: true\n");
     let log = dir.path().join("sluice.log");
-    let mut sluice = Sluice::standalone(&worker(dir.path()), &[connector], &log);
+    let mut sluice = Sluice::standalone(&json_sink_worker(dir.path()), &[connector], &log);
     wait_committed(&mut sluice, &table, &table, 1);
     assert_eq!(sluice.terminate(), Some(0));
 
@@ -583,7 +568,7 @@ fn replaying_an_upsert_stream_leaves_the_table_unchanged() {
     );
     let log = dir.path().join("sluice.log");
     let first = sink(dir.path(), &format!("{table}_a"), &table, &settings);
-    let mut sluice = Sluice::standalone(&worker(dir.path()), &[first], &log);
+    let mut sluice = Sluice::standalone(&json_sink_worker(dir.path()), &[first], &log);
     wait_committed(&mut sluice, &format!("{table}_a"), &table, 300);
     assert_eq!(sluice.terminate(), Some(0));
     let written = rows(&table, "*");
@@ -596,7 +581,7 @@ fn replaying_an_upsert_stream_leaves_the_table_unchanged() {
 
     // A second connector (its own consumer group) delivers the whole stream again.
     let second = sink(dir.path(), &format!("{table}_b"), &table, &settings);
-    let mut sluice = Sluice::standalone(&worker(dir.path()), &[second], &log);
+    let mut sluice = Sluice::standalone(&json_sink_worker(dir.path()), &[second], &log);
     wait_committed(&mut sluice, &format!("{table}_b"), &table, 300);
     assert_eq!(sluice.terminate(), Some(0));
     assert_eq!(
@@ -630,7 +615,7 @@ fn connections_killed_mid_stream_lose_nothing() {
         &table,
         "insert.mode: upsert\npk.mode: record_key\nbatch.size: 250\nretry.backoff.ms: 100\n",
     );
-    let mut sluice = Sluice::standalone(&worker(dir.path()), &[connector], &log);
+    let mut sluice = Sluice::standalone(&json_sink_worker(dir.path()), &[connector], &log);
     // Terminate the sink's session whenever it is running a statement, until all is committed.
     let group = format!("connect-{table}");
     let deadline = std::time::Instant::now() + Duration::from_secs(120);

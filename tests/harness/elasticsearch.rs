@@ -78,10 +78,32 @@ pub fn properties(index: &str) -> Json {
     body[index]["mappings"]["properties"].clone()
 }
 
-/// The pid of the server `scripts/services up` started, when it runs on this machine.
+/// The pid of the server `scripts/services up` started, when it runs on this machine: from this
+/// checkout's pid file, else the `osmem-server` process serving `url()` (services started from
+/// another checkout, as under `.ci/run` on a clone).
 pub fn server_pid() -> Option<u32> {
     let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.services/elasticsearch.pid");
-    std::fs::read_to_string(file).ok()?.trim().parse().ok()
+    if let Some(pid) = std::fs::read_to_string(file)
+        .ok()
+        .and_then(|pid| pid.trim().parse().ok())
+    {
+        return Some(pid);
+    }
+    let addr = url();
+    let addr = addr.trim_start_matches("http://").trim_end_matches('/');
+    let found = std::process::Command::new("pgrep")
+        .arg("-f")
+        .arg(format!("osmem-server -addr {addr} "))
+        .output()
+        .ok()?;
+    let pids = String::from_utf8_lossy(&found.stdout);
+    let mut pids = pids.lines().filter_map(|pid| pid.trim().parse().ok());
+    // Two matches would mean the pattern is ambiguous; pausing the wrong process is worse than
+    // skipping.
+    match (pids.next(), pids.next()) {
+        (Some(pid), None) => Some(pid),
+        _ => None,
+    }
 }
 
 /// Sends `signal` (e.g. `STOP`, `CONT`) to the server process.

@@ -74,11 +74,31 @@ impl ConfigContext<'_> {
             .collect();
         self.shown(&unresolved)
     }
+
+    /// A PUT's config ready to store, after the checks both herders make before anything stops
+    /// or is stored: 409 for an existing connector unless replacing is allowed, the name, and
+    /// the full config with references resolved.
+    pub fn accepted(
+        &self,
+        name: &str,
+        config: Props,
+        previous: Option<&Props>,
+        allow_replace: bool,
+    ) -> HerderResult<Props> {
+        if previous.is_some() && !allow_replace {
+            return Err(HerderError::AlreadyExists(format!(
+                "Connector {name} already exists"
+            )));
+        }
+        let config = submitted(name, config, previous)?;
+        self.spec(&config)?;
+        Ok(config)
+    }
 }
 
 /// A submitted config ready to store: `[hidden]` values keep the stored secrets, and `name`
 /// is set from the URL or must match it.
-pub fn submitted(name: &str, config: Props, previous: Option<&Props>) -> HerderResult<Props> {
+fn submitted(name: &str, config: Props, previous: Option<&Props>) -> HerderResult<Props> {
     let mut config = keep_hidden(config, previous);
     match config.get("name") {
         Some(given) if given != name => Err(HerderError::BadRequest(format!(

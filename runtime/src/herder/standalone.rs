@@ -12,7 +12,7 @@ use tokio::sync::{Mutex, mpsc};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use super::configs::{ConfigContext, patched, submitted};
+use super::configs::{ConfigContext, patched};
 use super::entities::{
     ConfigInfos, ConnectorInfo, ConnectorOffsets, ConnectorState, ConnectorStateInfo, TaskInfo,
     TaskRef, TaskState,
@@ -433,14 +433,9 @@ impl Herder for StandaloneHerder {
     ) -> HerderResult<Written> {
         let mut inner = self.shared.inner.lock().await;
         let previous = inner.connectors.get(name);
-        if previous.is_some() && !allow_replace {
-            return Err(HerderError::AlreadyExists(format!(
-                "Connector {name} already exists"
-            )));
-        }
-        let config = submitted(name, config, previous.map(|c| &c.config))?;
-        // Checked in full (references resolved) before anything stops or is stored.
-        self.spec(&config)?;
+        let config =
+            self.configs()
+                .accepted(name, config, previous.map(|c| &c.config), allow_replace)?;
         let (created, target, from_file) = match previous {
             Some(p) => (false, p.target, p.from_file),
             None => (true, initial_state.unwrap_or(TargetState::Started), false),

@@ -26,7 +26,7 @@ use super::coordinator::{AssignmentEvents, CoordinatorError, WorkerCoordinator};
 use super::status_log::{Status, StatusRecord};
 use crate::config::WorkerConfig;
 use crate::config::providers::ConfigProviders;
-use crate::herder::configs::{ConfigContext, patched, submitted};
+use crate::herder::configs::{ConfigContext, patched};
 use crate::herder::entities::{
     ConfigInfos, ConnectorInfo, ConnectorOffsets, ConnectorState, ConnectorStateInfo, TaskInfo,
     TaskRef, TaskState,
@@ -524,14 +524,10 @@ impl Herder for DistributedHerder {
     ) -> HerderResult<Written> {
         self.require_leader()?;
         let previous = read(&self.shared.view).config.connector(name).cloned();
-        if previous.is_some() && !allow_replace {
-            return Err(HerderError::AlreadyExists(format!(
-                "Connector {name} already exists"
-            )));
-        }
-        let config = submitted(name, config, previous.as_ref())?;
-        // Checked in full (references resolved) before anything is stored.
-        self.shared.configs().spec(&config)?;
+        let config =
+            self.shared
+                .configs()
+                .accepted(name, config, previous.as_ref(), allow_replace)?;
         let created = previous.is_none();
         let target = if created { initial_state } else { None };
         self.shared
