@@ -8,11 +8,13 @@
 //! sluice-bench postgres-sink     --records 1000000  # topic → PostgreSQL upserts, against raw COPY
 //! sluice-bench postgres-source   --records 1000000  # table → topic (incrementing), against raw COPY TO
 //! sluice-bench elasticsearch-sink --records 50000   # topic → index, against a raw bulk loader
+//! sluice-bench mongodb-sink --records 200000        # topic → collection, against raw replace-upserts
 //! ```
 
 mod common;
 mod datagen_file;
 mod elasticsearch;
+mod mongodb;
 mod passthrough;
 mod postgres;
 mod postgres_source;
@@ -52,6 +54,22 @@ enum Pipeline {
     /// Sluice elasticsearch-sink indexing a pre-filled topic of keyed JSON documents, against a
     /// raw bulk loader sending the same documents ($ELASTICSEARCH_URL, default 50 000 records).
     ElasticsearchSink(Common),
+    /// Sluice mongodb-sink writing a pre-filled topic of JSON documents as ReplaceOne upserts,
+    /// against a raw loader sending the same upserts with the Rust driver ($MONGODB_URI,
+    /// default 200 000 records).
+    MongodbSink(Common),
+    /// Raw baseline of mongodb-sink (run by the bench itself).
+    #[command(hide = true)]
+    RawMongo {
+        #[arg(long)]
+        uri: String,
+        #[arg(long)]
+        database: String,
+        #[arg(long)]
+        collection: String,
+        #[arg(long)]
+        records: u64,
+    },
     /// Raw baseline of elasticsearch-sink (run by the bench itself).
     #[command(hide = true)]
     RawBulk {
@@ -214,6 +232,13 @@ fn main() -> ExitCode {
             run_pipeline(common, DEFAULT_RECORDS, postgres_source::run)
         }
         Pipeline::ElasticsearchSink(common) => run_pipeline(common, 50_000, elasticsearch::run),
+        Pipeline::MongodbSink(common) => run_pipeline(common, 200_000, mongodb::run),
+        Pipeline::RawMongo {
+            uri,
+            database,
+            collection,
+            records,
+        } => mongodb::raw_mongo(uri, database, collection, *records),
         Pipeline::RawBulk {
             url,
             index,

@@ -104,6 +104,16 @@ impl Registry {
                     Sink(sluice_connector_elasticsearch::sink),
                 ),
                 Plugin::new(
+                    "mongodb-sink",
+                    "com.mongodb.kafka.connect.MongoSinkConnector",
+                    Sink(sluice_connector_mongodb::sink),
+                ),
+                Plugin::new(
+                    "mongodb-source",
+                    "com.mongodb.kafka.connect.MongoSourceConnector",
+                    Source(sluice_connector_mongodb::source),
+                ),
+                Plugin::new(
                     "postgres-source",
                     "io.confluent.connect.jdbc.JdbcSourceConnector",
                     Source(sluice_connector_postgres::source),

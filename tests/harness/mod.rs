@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod elasticsearch;
+pub mod mongodb;
 pub mod postgres;
 
 use std::collections::HashSet;
@@ -49,6 +50,24 @@ pub fn write_file(dir: &Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, text).expect("write test config");
     path
+}
+
+/// A standalone worker file for sink tests: JSON converters, offsets in `dir`, quick offset
+/// flushes and a consumer that joins its group quickly.
+pub fn json_sink_worker(dir: &Path) -> PathBuf {
+    write_file(
+        dir,
+        "worker.yaml",
+        &format!(
+            "bootstrap.servers: {}\nkey.converter: org.apache.kafka.connect.json.JsonConverter\n\
+             value.converter: org.apache.kafka.connect.json.JsonConverter\n\
+             offset.storage.file.filename: {}\noffset.flush.interval.ms: 250\n\
+             metrics.listener: http://127.0.0.1:0\nconsumer.session.timeout.ms: 6000\n\
+             consumer.max.poll.interval.ms: 10000\n",
+            kafka_bootstrap(),
+            dir.join("offsets.json").display()
+        ),
+    )
 }
 
 /// Lines of a file, empty if it does not exist yet.
