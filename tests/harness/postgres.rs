@@ -64,3 +64,57 @@ pub fn count(query: &str) -> i64 {
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("{query} returned no count"))
 }
+
+/// Turns on `wal_level = logical` (which change data capture needs) on the local PostgreSQL if
+/// it is not on yet: ALTER SYSTEM, a restart of the cluster, and a wait until it answers again.
+/// The setting stays on. Runs at most once per test process.
+pub fn ensure_logical_wal() {
+    static DONE: std::sync::Once = std::sync::Once::new();
+    DONE.call_once(|| {
+        if scalar("SHOW wal_level").as_deref() == Some("logical") {
+            return;
+        }
+        sql("ALTER SYSTEM SET wal_level = logical");
+        let version = std::fs::read_dir("/etc/postgresql")
+            .expect("a Debian PostgreSQL cluster under /etc/postgresql")
+            .filter_map(Result::ok)
+            .map(|entry| entry.file_name().to_string_lossy().into_owned())
+            .next()
+            .expect("a PostgreSQL version directory");
+        let status = std::process::Command::new("pg_ctlcluster")
+            .args(["--skip-systemctl-redirect", &version, "main", "restart"])
+            .status()
+            .expect("run pg_ctlcluster");
+        assert!(status.success(), "pg_ctlcluster restart failed: {status}");
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            if try_scalar("SHOW wal_level").as_deref() == Some("logical") {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "PostgreSQL did not come back with wal_level=logical"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    });
+}
+
+/// Like [`scalar`], but `None` while the server does not answer.
+fn try_scalar(query: &str) -> Option<String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .ok()?;
+    runtime.block_on(async {
+        let (client, connection) = tokio_postgres::connect(&database_url(), tokio_postgres::NoTls)
+            .await
+            .ok()?;
+        tokio::spawn(connection);
+        let messages = client.simple_query(query).await.ok()?;
+        messages.into_iter().find_map(|m| match m {
+            tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0).map(String::from),
+            _ => None,
+        })
+    })
+}

@@ -10,7 +10,12 @@
 //! Source (`io.confluent.connect.jdbc.JdbcSourceConnector`): tables or a custom `query` polled
 //! in `bulk`, `incrementing`, `timestamp` or `timestamp+incrementing` mode, with offsets in the
 //! Confluent format so a restart resumes where the last acknowledged row left off.
+//!
+//! CDC source (`io.debezium.connector.postgresql.PostgresConnector`): logical replication with
+//! `pgoutput` over the streaming replication protocol, a consistent snapshot at the slot's
+//! start, and Debezium's change events and offsets.
 
+mod cdc;
 mod connection;
 mod error;
 mod ident;
@@ -30,4 +35,9 @@ pub fn sink() -> Box<dyn SinkConnector> {
 /// The PostgreSQL query-based source connector.
 pub fn source() -> Box<dyn SourceConnector> {
     Box::new(source::PostgresSourceConnector::default())
+}
+
+/// The PostgreSQL change-data-capture source (Debezium-compatible events).
+pub fn cdc_source() -> Box<dyn SourceConnector> {
+    Box::new(cdc::PostgresCdcConnector::default())
 }
