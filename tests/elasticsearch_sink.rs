@@ -10,8 +10,7 @@ use std::time::{Duration, Instant};
 
 use harness::elasticsearch::{self as es, documents};
 use harness::{
-    Sluice, committed_offset, consume_all, json_sink_worker, kafka_bootstrap, produce, unique,
-    write_file,
+    Sluice, committed_offset, consume_all, json_sink_worker, produce, unique, write_file,
 };
 use serde_json::{Value as Json, json};
 

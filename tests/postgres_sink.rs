@@ -10,8 +10,7 @@ use std::time::Duration;
 
 use harness::postgres::{count, jdbc_url, scalar, sql};
 use harness::{
-    Sluice, committed_offset, consume_all, json_sink_worker, kafka_bootstrap, produce, unique,
-    write_file,
+    Sluice, committed_offset, consume_all, json_sink_worker, produce, unique, write_file,
 };
 use serde_json::{Value as Json, json};
 
