@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use harness::mongodb::run;
-use harness::{Sluice, consume_all, kafka_bootstrap, unique, wait_for, write_file};
+use harness::{Sluice, consume_all, unique, wait_for, worker_file, write_file};
 use mongodb::bson::{Bson, Document, doc};
 use rdkafka::Message;
 use serde_json::{Value as Json, json};
@@ -159,17 +159,10 @@ struct Pipeline {
 impl Pipeline {
     fn new(name: &str) -> Pipeline {
         let dir = tempfile::tempdir().expect("tempdir");
-        let worker = write_file(
+        let worker = worker_file(
             dir.path(),
-            "worker.yaml",
-            &format!(
-                "bootstrap.servers: {}\noffset.storage.file.filename: {}\noffset.flush.interval.ms: 250\n\
-                 metrics.listener: http://127.0.0.1:0\n\
-                 key.converter: org.apache.kafka.connect.storage.StringConverter\n\
-                 value.converter: org.apache.kafka.connect.storage.StringConverter\n",
-                kafka_bootstrap(),
-                dir.path().join("offsets.json").display()
-            ),
+            "org.apache.kafka.connect.storage.StringConverter",
+            "",
         );
         Pipeline {
             dir,

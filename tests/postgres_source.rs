@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use harness::postgres::{jdbc_url, sql};
-use harness::{Sluice, consume_all, kafka_bootstrap, unique, wait_for, write_file};
+use harness::{Sluice, consume_all, unique, wait_for, worker_file, write_file};
 use rdkafka::Message;
 use serde_json::Value as Json;
 
@@ -29,17 +29,10 @@ struct Pipeline {
 impl Pipeline {
     fn new(name: &str) -> Pipeline {
         let dir = tempfile::tempdir().expect("tempdir");
-        let worker = write_file(
+        let worker = worker_file(
             dir.path(),
-            "worker.yaml",
-            &format!(
-                "bootstrap.servers: {}\noffset.storage.file.filename: {}\noffset.flush.interval.ms: 250\n\
-                 metrics.listener: http://127.0.0.1:0\n\
-                 key.converter: org.apache.kafka.connect.json.JsonConverter\n\
-                 value.converter: org.apache.kafka.connect.json.JsonConverter\n",
-                kafka_bootstrap(),
-                dir.path().join("offsets.json").display()
-            ),
+            "org.apache.kafka.connect.json.JsonConverter",
+            "",
         );
         Pipeline {
             dir,

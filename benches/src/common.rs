@@ -13,6 +13,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
 use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
 
 /// Errors are messages for the user; the bench prints them and exits non-zero.
@@ -558,6 +559,43 @@ pub fn stop(process: Measured) {
             took.as_secs_f64()
         ),
     }
+}
+
+/// Bytes of the `records` documents a keyed-document bench moves.
+pub fn documents_bytes(records: u64, document: fn(u64) -> String) -> u64 {
+    (0..records).map(|n| document(n).len() as u64).sum()
+}
+
+/// Pre-fills `topic` with `settings.records` documents keyed by their number, before either run
+/// starts, so both read the same topic from the beginning.
+pub fn prefill_documents(
+    settings: &Settings,
+    pipeline: &str,
+    topic: &str,
+    document: fn(u64) -> String,
+) -> BenchResult<()> {
+    let started = Instant::now();
+    let producer: ThreadedProducer<DefaultProducerContext> = producer_config(&settings.bootstrap)
+        .set("queue.buffering.max.kbytes", "1048576")
+        .create()
+        .map_err(|e| format!("cannot create a producer: {e}"))?;
+    for n in 0..settings.records {
+        let (key, value) = (n.to_string(), document(n));
+        let record: BaseRecord<'_, str, str> = BaseRecord::to(topic)
+            .key(key.as_str())
+            .payload(value.as_str());
+        send_waiting(&producer, record, topic)?;
+    }
+    producer
+        .flush(settings.timeout)
+        .map_err(|e| format!("cannot pre-fill {topic}: {e}"))?;
+    eprintln!(
+        "{pipeline}: pre-filled {topic} with {} documents ({} B each) in {:.1} s",
+        settings.records,
+        document(0).len(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 #[cfg(test)]

@@ -7,12 +7,11 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
 use serde_json::Value as Json;
 
 use crate::common::{
-    BenchResult, RunResult, Settings, create_topics, measure, producer_config, self_command,
-    send_waiting, sluice_command, unique, worker_yaml, write,
+    BenchResult, RunResult, Settings, create_topics, documents_bytes, measure, prefill_documents,
+    self_command, sluice_command, unique, worker_yaml, write,
 };
 
 const PIPELINE: &str = "elasticsearch-sink";
@@ -179,7 +178,7 @@ pub fn run(settings: &Settings, dir: &Path) -> BenchResult<(RunResult, RunResult
     rest.create_index(&sluice_index)?;
     rest.create_index(&raw_index)?;
     let result = (|| {
-        prefill(settings, &topic)?;
+        prefill_documents(settings, PIPELINE, &topic, document)?;
         let sluice = run_sluice(settings, dir, &id, &topic, &rest, &sluice_index)?;
         let raw = run_raw(settings, dir, &rest, &raw_index)?;
         check(settings, &rest, &sluice_index, &raw_index)?;
@@ -212,35 +211,6 @@ fn check(settings: &Settings, rest: &Rest, sluice: &str, raw: &str) -> BenchResu
             ));
         }
     }
-    Ok(())
-}
-
-fn documents_bytes(records: u64) -> u64 {
-    (0..records).map(|n| document(n).len() as u64).sum()
-}
-
-fn prefill(settings: &Settings, topic: &str) -> BenchResult<()> {
-    let started = Instant::now();
-    let producer: ThreadedProducer<DefaultProducerContext> = producer_config(&settings.bootstrap)
-        .set("queue.buffering.max.kbytes", "1048576")
-        .create()
-        .map_err(|e| format!("cannot create a producer: {e}"))?;
-    for n in 0..settings.records {
-        let (key, value) = (n.to_string(), document(n));
-        let record: BaseRecord<'_, str, str> = BaseRecord::to(topic)
-            .key(key.as_str())
-            .payload(value.as_str());
-        send_waiting(&producer, record, topic)?;
-    }
-    producer
-        .flush(settings.timeout)
-        .map_err(|e| format!("cannot pre-fill {topic}: {e}"))?;
-    eprintln!(
-        "{PIPELINE}: pre-filled {topic} with {} documents ({} B each) in {:.1} s",
-        settings.records,
-        document(0).len(),
-        started.elapsed().as_secs_f64()
-    );
     Ok(())
 }
 
@@ -295,7 +265,7 @@ fn run_sluice(
         pipeline: PIPELINE,
         implementation: "sluice",
         records: settings.records,
-        bytes: documents_bytes(settings.records),
+        bytes: documents_bytes(settings.records, document),
         progress,
         usage,
     })
@@ -327,7 +297,7 @@ fn run_raw(settings: &Settings, dir: &Path, rest: &Rest, index: &str) -> BenchRe
         pipeline: PIPELINE,
         implementation: "raw bulk",
         records: settings.records,
-        bytes: documents_bytes(settings.records),
+        bytes: documents_bytes(settings.records, document),
         progress,
         usage,
     })

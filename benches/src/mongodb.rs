@@ -10,11 +10,10 @@ use std::time::{Duration, Instant};
 
 use mongodb::bson::{Bson, Document, doc};
 use mongodb::{Client, Collection};
-use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
 use serde_json::Value as Json;
 
 use crate::common::{
-    BenchResult, RunResult, Settings, measure, producer_config, self_command, send_waiting,
+    BenchResult, RunResult, Settings, documents_bytes, measure, prefill_documents, self_command,
     sluice_command, unique, worker_yaml, write,
 };
 use crate::elasticsearch;
@@ -143,7 +142,7 @@ pub fn run(settings: &Settings, dir: &Path) -> BenchResult<(RunResult, RunResult
     let topic = format!("{id}-src");
     crate::common::create_topics(&settings.bootstrap, &[&topic], settings.partitions)?;
     let result = (|| {
-        prefill(settings, &topic)?;
+        prefill_documents(settings, PIPELINE, &topic, document)?;
         let sluice = run_sluice(settings, dir, &id, &topic, &uri, &server, &database)?;
         let raw = run_raw(settings, dir, &uri, &server, &database)?;
         check(settings, &server, &database)?;
@@ -180,35 +179,6 @@ fn check(settings: &Settings, server: &Server, database: &str) -> BenchResult<()
             ));
         }
     }
-    Ok(())
-}
-
-fn documents_bytes(records: u64) -> u64 {
-    (0..records).map(|n| document(n).len() as u64).sum()
-}
-
-fn prefill(settings: &Settings, topic: &str) -> BenchResult<()> {
-    let started = Instant::now();
-    let producer: ThreadedProducer<DefaultProducerContext> = producer_config(&settings.bootstrap)
-        .set("queue.buffering.max.kbytes", "1048576")
-        .create()
-        .map_err(|e| format!("cannot create a producer: {e}"))?;
-    for n in 0..settings.records {
-        let (key, value) = (n.to_string(), document(n));
-        let record: BaseRecord<'_, str, str> = BaseRecord::to(topic)
-            .key(key.as_str())
-            .payload(value.as_str());
-        send_waiting(&producer, record, topic)?;
-    }
-    producer
-        .flush(settings.timeout)
-        .map_err(|e| format!("cannot pre-fill {topic}: {e}"))?;
-    eprintln!(
-        "{PIPELINE}: pre-filled {topic} with {} documents ({} B each) in {:.1} s",
-        settings.records,
-        document(0).len(),
-        started.elapsed().as_secs_f64()
-    );
     Ok(())
 }
 
@@ -262,7 +232,7 @@ fn run_sluice(
         pipeline: PIPELINE,
         implementation: "sluice",
         records: settings.records,
-        bytes: documents_bytes(settings.records),
+        bytes: documents_bytes(settings.records, document),
         progress,
         usage,
     })
@@ -301,7 +271,7 @@ fn run_raw(
         pipeline: PIPELINE,
         implementation: "raw bulk",
         records: settings.records,
-        bytes: documents_bytes(settings.records),
+        bytes: documents_bytes(settings.records, document),
         progress,
         usage,
     })

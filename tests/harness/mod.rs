@@ -52,21 +52,29 @@ pub fn write_file(dir: &Path, name: &str, text: &str) -> PathBuf {
     path
 }
 
-/// A standalone worker file for sink tests: JSON converters, offsets in `dir`, quick offset
-/// flushes and a consumer that joins its group quickly.
-pub fn json_sink_worker(dir: &Path) -> PathBuf {
+/// A standalone worker file: `converter` for keys and values, offsets in `dir`, quick offset
+/// flushes, a metrics endpoint on a free port, and `extra` settings (whole YAML lines).
+pub fn worker_file(dir: &Path, converter: &str, extra: &str) -> PathBuf {
     write_file(
         dir,
         "worker.yaml",
         &format!(
-            "bootstrap.servers: {}\nkey.converter: org.apache.kafka.connect.json.JsonConverter\n\
-             value.converter: org.apache.kafka.connect.json.JsonConverter\n\
+            "bootstrap.servers: {}\nkey.converter: {converter}\nvalue.converter: {converter}\n\
              offset.storage.file.filename: {}\noffset.flush.interval.ms: 250\n\
-             metrics.listener: http://127.0.0.1:0\nconsumer.session.timeout.ms: 6000\n\
-             consumer.max.poll.interval.ms: 10000\n",
+             metrics.listener: http://127.0.0.1:0\n{extra}",
             kafka_bootstrap(),
             dir.join("offsets.json").display()
         ),
+    )
+}
+
+/// A standalone worker file for sink tests: JSON converters and a consumer that joins its group
+/// quickly.
+pub fn json_sink_worker(dir: &Path) -> PathBuf {
+    worker_file(
+        dir,
+        "org.apache.kafka.connect.json.JsonConverter",
+        "consumer.session.timeout.ms: 6000\nconsumer.max.poll.interval.ms: 10000\n",
     )
 }
 
