@@ -639,6 +639,11 @@ fn connections_killed_mid_stream_lose_nothing() {
         "the sink was killed mid-statement {killed} times"
     );
     assert_eq!(
+        consume_all(&table).len() as i64,
+        RECORDS,
+        "the topic holds each record once"
+    );
+    assert_eq!(
         count(&format!("SELECT count(DISTINCT id) FROM \"{table}\"")),
         RECORDS,
         "every record written"

@@ -191,6 +191,8 @@ pub fn produce(topic: &str, records: &[RawRecord<'_>]) {
     let producer: ThreadedProducer<DefaultProducerContext> = rdkafka::ClientConfig::new()
         .set("bootstrap.servers", kafka_bootstrap())
         .set("message.max.bytes", "10000000")
+        // A retried request must not append its records twice: tests count what arrives.
+        .set("enable.idempotence", "true")
         .create()
         .expect("producer");
     for (key, value) in records {
