@@ -1,7 +1,7 @@
 //! The MongoDB change-stream source (`com.mongodb.kafka.connect.MongoSourceConnector`) against a
 //! real MongoDB-wire server and Kafka: event shapes and topics, database streams, pipelines,
 //! full-document-only output with tombstones, resume after SIGTERM and SIGKILL, copy_existing,
-//! heartbeats and the JSON formatters. Needs the services of `scripts/services up`.
+//! heartbeats, the JSON formatters and schema output. Needs the services of `scripts/services up`.
 //!
 //! The suite also runs against nx-27017, which differs from MongoDB in a few ways; where it
 //! does, the test checks what that server does and says so (see `Server`), never pretending.
@@ -666,4 +666,81 @@ fn json_formatters_write_canonical_relaxed_and_simplified_json() {
         let iso = simplified["wallTime"].as_str().expect("ISO-8601 string");
         assert!(iso.ends_with('Z') && iso.contains('T'), "{iso}");
     }
+}
+
+#[test]
+fn schema_output_writes_structs_under_the_default_and_inferred_schemas() {
+    let m = Mongo::new("msrc_schema");
+    let p = Pipeline::new("msrc-schema");
+    let json = "key.converter=org.apache.kafka.connect.json.JsonConverter\n\
+                value.converter=org.apache.kafka.connect.json.JsonConverter";
+    let connectors = [
+        p.connector(
+            "events",
+            &format!(
+                "database={}\ncollection=things\ntopic.prefix={}-events\n\
+                 output.format.key=schema\noutput.format.value=schema\n{json}",
+                m.db, p.prefix
+            ),
+        ),
+        p.connector(
+            "inferred",
+            &format!(
+                "database={}\ncollection=things\ntopic.prefix={}-inferred\n\
+                 publish.full.document.only=true\noutput.format.value=schema\n\
+                 output.schema.infer.value=true\n{json}",
+                m.db, p.prefix
+            ),
+        ),
+    ];
+    let mut sluice = p.start_all(&connectors);
+    let document = doc! {"_id": "a", "n": 7, "tags": ["x", "y"], "at": {"city": "Oslo"}};
+    m.insert("things", vec![document]);
+    let topic = |name: &str| format!("{}-{name}.{}.things", p.prefix, m.db);
+    let event = wait_for_events(&topic("events"), 1, &mut sluice, &p).remove(0);
+    let inferred = wait_for_events(&topic("inferred"), 1, &mut sluice, &p).remove(0);
+    stop(sluice);
+
+    // The official change-event schema: nested documents as JSON strings.
+    assert_eq!(event.key["schema"]["name"], "keySchema");
+    let token = event.key["payload"]["_id"].as_str().expect("token JSON");
+    assert!(token.contains("_data"), "{token}");
+    assert_eq!(event.value["schema"]["name"], "ChangeStream");
+    let payload = &event.value["payload"];
+    assert_eq!(payload["operationType"], "insert");
+    assert_eq!(payload["ns"], json!({"db": m.db, "coll": "things"}));
+    let full: Json =
+        serde_json::from_str(payload["fullDocument"].as_str().expect("fullDocument JSON"))
+            .expect("JSON text");
+    assert_eq!(
+        full,
+        json!({"_id": "a", "n": 7, "tags": ["x", "y"], "at": {"city": "Oslo"}})
+    );
+
+    // An inferred schema: typed fields, `_id` first and the rest by name.
+    assert_eq!(
+        inferred.value["payload"],
+        json!({"_id": "a", "at": {"city": "Oslo"}, "n": 7, "tags": ["x", "y"]})
+    );
+    let fields: Vec<(String, String)> = inferred.value["schema"]["fields"]
+        .as_array()
+        .expect("struct fields")
+        .iter()
+        .map(|f| {
+            (
+                f["field"].as_str().unwrap().to_string(),
+                f["type"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let expected = [
+        ("_id", "string"),
+        ("at", "struct"),
+        ("n", "int32"),
+        ("tags", "array"),
+    ];
+    assert_eq!(
+        fields,
+        expected.map(|(f, t)| (f.to_string(), t.to_string()))
+    );
 }

@@ -7,7 +7,10 @@ use mongodb::bson::{Document, Timestamp};
 use sluice_api::config::{IssueCollector, ParsedConfig, Validator};
 use sluice_api::{ConfigDef, ConfigErrors, ConfigType, Importance, Props};
 
+use sluice_api::SchemaRef;
+
 use super::json::JsonFormatter;
+use super::schema::{DEFAULT_KEY_SCHEMA, DEFAULT_VALUE_SCHEMA, parse_avro};
 use super::topic::TopicMapper;
 
 mod values;
@@ -57,6 +60,8 @@ pub const OFFSET_PARTITION_NAME: &str = "offset.partition.name";
 pub const OUTPUT_FORMAT_KEY: &str = "output.format.key";
 pub const OUTPUT_FORMAT_VALUE: &str = "output.format.value";
 pub const OUTPUT_JSON_FORMATTER: &str = "output.json.formatter";
+pub const OUTPUT_SCHEMA_KEY: &str = "output.schema.key";
+pub const OUTPUT_SCHEMA_VALUE: &str = "output.schema.value";
 pub const OUTPUT_SCHEMA_INFER_VALUE: &str = "output.schema.infer.value";
 /// The framework's tolerance, which also decides what happens to a lost resume token.
 pub const ERRORS_TOLERANCE: &str = "errors.tolerance";
@@ -69,9 +74,7 @@ const DEFAULT_URI: &str = "mongodb://localhost:27017,localhost:27018,localhost:2
 
 /// Keys of the official connector that Sluice does not implement: setting one is an error
 /// rather than a silent no-op.
-const UNSUPPORTED: [(&str, &str); 7] = [
-    ("output.schema.key", "schema output is not supported"),
-    ("output.schema.value", "schema output is not supported"),
+const UNSUPPORTED: [(&str, &str); 5] = [
     (
         "mongo.errors.deadletterqueue.topic.name",
         "use the framework's errors.deadletterqueue.topic.name",
@@ -116,6 +119,8 @@ pub enum OutputFormat {
     Json,
     /// The raw BSON bytes of the document.
     Bson,
+    /// A Connect struct under `output.schema.key|value` (or the inferred value schema).
+    Schema,
 }
 
 /// What the change stream watches.
@@ -167,6 +172,10 @@ pub struct SourceConfig {
     pub offset_partition_name: Option<String>,
     pub key_format: OutputFormat,
     pub value_format: OutputFormat,
+    pub key_schema: SchemaRef,
+    pub value_schema: SchemaRef,
+    /// Values get a schema inferred from each document instead of `value_schema`.
+    pub infer_value_schema: bool,
     pub formatter: JsonFormatter,
     /// `errors.tolerance=all` (or `mongo.errors.tolerance=all`): a lost resume token restarts
     /// the stream from the latest change instead of failing the task.
@@ -387,7 +396,7 @@ pub fn config_def() -> ConfigDef {
         ConfigType::String,
         Some("json"),
         Importance::Medium,
-        "Key format: json (a JSON string) or bson (raw BSON bytes).",
+        "Key format: json (a JSON string), bson (raw BSON bytes) or schema (a struct under output.schema.key).",
     )
     .validate(Validator::Custom(check_output_format))
     .in_group("Output")
@@ -396,7 +405,7 @@ pub fn config_def() -> ConfigDef {
         ConfigType::String,
         Some("json"),
         Importance::Medium,
-        "Value format: json (a JSON string) or bson (raw BSON bytes).",
+        "Value format: json (a JSON string), bson (raw BSON bytes) or schema (a struct under output.schema.value, or inferred).",
     )
     .validate(Validator::Custom(check_output_format))
     .in_group("Output")
@@ -414,7 +423,23 @@ pub fn config_def() -> ConfigDef {
         ConfigType::Boolean,
         Some("false"),
         Importance::Low,
-        "Only applies to output.format.value=schema, which is not supported.",
+        "Infer each value's schema from its document (output.format.value=schema).",
+    )
+    .in_group("Output")
+    .optional(
+        OUTPUT_SCHEMA_KEY,
+        ConfigType::String,
+        Some(DEFAULT_KEY_SCHEMA),
+        Importance::Low,
+        "Avro schema of the key for output.format.key=schema.",
+    )
+    .in_group("Output")
+    .optional(
+        OUTPUT_SCHEMA_VALUE,
+        ConfigType::String,
+        Some(DEFAULT_VALUE_SCHEMA),
+        Importance::Low,
+        "Avro schema of the value for output.format.value=schema.",
     )
     .in_group("Output")
     .optional(
@@ -476,12 +501,22 @@ impl SourceConfig {
             .optional_string(MONGO_ERRORS_TOLERANCE)
             .or_else(|| raw(props, ERRORS_TOLERANCE))
             .unwrap_or_default();
-        if parsed.bool(OUTPUT_SCHEMA_INFER_VALUE) {
-            issues.push(
-                OUTPUT_SCHEMA_INFER_VALUE,
-                "only applies to output.format.value=schema, which Sluice does not support",
+        let value_format = output_format(&parsed.string(OUTPUT_FORMAT_VALUE));
+        let infer_value_schema = parsed.bool(OUTPUT_SCHEMA_INFER_VALUE);
+        if infer_value_schema && value_format != OutputFormat::Schema {
+            tracing::warn!(
+                "{OUTPUT_SCHEMA_INFER_VALUE}=true has no effect unless {OUTPUT_FORMAT_VALUE}=schema"
             );
         }
+        let mut schema_of = |key: &str| match parse_avro(&parsed.string(key)) {
+            Ok(schema) => SchemaRef::new(schema),
+            Err(reason) => {
+                issues.push(key, format!("invalid Avro schema: {reason}"));
+                SchemaRef::new(sluice_api::Schema::string())
+            }
+        };
+        let key_schema = schema_of(OUTPUT_SCHEMA_KEY);
+        let value_schema = schema_of(OUTPUT_SCHEMA_VALUE);
         let startup = startup_mode(&parsed, props);
         let Some(topics) = topics else {
             return Err(issues.into_errors());
@@ -519,7 +554,10 @@ impl SourceConfig {
             heartbeat_topic: parsed.string(HEARTBEAT_TOPIC_NAME),
             offset_partition_name: parsed.optional_string(OFFSET_PARTITION_NAME),
             key_format: output_format(&parsed.string(OUTPUT_FORMAT_KEY)),
-            value_format: output_format(&parsed.string(OUTPUT_FORMAT_VALUE)),
+            value_format,
+            key_schema,
+            value_schema,
+            infer_value_schema,
             formatter: JsonFormatter::parse(&parsed.string(OUTPUT_JSON_FORMATTER))
                 .unwrap_or(JsonFormatter::Default),
             tolerate_errors: tolerance.eq_ignore_ascii_case("all"),

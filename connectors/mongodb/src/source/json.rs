@@ -49,12 +49,29 @@ impl JsonFormatter {
 
     /// The document as JSON text.
     pub fn document(self, doc: &Document) -> String {
-        let mode = match self {
+        self.mode().document(doc)
+    }
+
+    /// A single value as JSON text; a string value without its quotes, as the official
+    /// connector writes non-string values into string fields of a schema.
+    pub fn value(self, value: &Bson) -> String {
+        if let Bson::Document(doc) = value {
+            return self.document(doc);
+        }
+        let mut out = String::new();
+        self.mode().write_value(value, &mut out);
+        match out.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
+            Some(inner) => inner.to_string(),
+            None => out,
+        }
+    }
+
+    fn mode(self) -> Mode {
+        match self {
             JsonFormatter::Default => Mode::Strict,
             JsonFormatter::Extended => Mode::Canonical,
             JsonFormatter::Simplified => Mode::Simplified,
-        };
-        mode.document(doc)
+        }
     }
 }
 

@@ -21,6 +21,7 @@ mod error;
 mod json;
 mod offsets;
 mod record;
+mod schema;
 mod stream;
 mod task;
 mod topic;

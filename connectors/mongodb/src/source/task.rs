@@ -141,10 +141,11 @@ impl SourceTask for MongoSourceTask {
                     match copier.next_batch(&client, state.config.max_batch).await {
                         Ok(Some(events)) => {
                             state.phase = Phase::Copying { copier, reader };
-                            return Ok(events
-                                .iter()
-                                .filter_map(|e| state.builder.event(e, true))
-                                .collect());
+                            let mut records = Vec::with_capacity(events.len());
+                            for event in &events {
+                                records.extend(state.builder.event(event, true)?);
+                            }
+                            return Ok(records);
                         }
                         Ok(None) => {
                             tracing::info!(
@@ -264,9 +265,7 @@ impl TaskState {
                     if let Ok(id) = event.get_document("_id") {
                         self.resume = StartAt::After(id.clone());
                     }
-                    if let Some(record) = self.builder.event(&event, false) {
-                        records.push(record);
-                    }
+                    records.extend(self.builder.event(&event, false)?);
                     if records.len() >= self.config.max_batch {
                         break;
                     }

@@ -110,15 +110,40 @@ fn every_problem_is_reported_at_once_naming_its_key() {
 
 #[test]
 fn unsupported_values_say_so() {
-    assert!(reason(&[(OUTPUT_FORMAT_KEY, "schema")], OUTPUT_FORMAT_KEY).contains("not supported"));
+    assert!(reason(&[(OUTPUT_FORMAT_KEY, "avro")], OUTPUT_FORMAT_KEY).contains("schema"));
     assert!(
         reason(&[(TOPIC_MAPPER, "com.example.Mapper")], TOPIC_MAPPER)
             .contains("DefaultTopicMapper")
     );
     assert!(reason(&[(FULL_DOCUMENT, "always")], FULL_DOCUMENT).contains("updateLookup"));
     assert!(
-        reason(&[("output.schema.value", "{}")], "output.schema.value").contains("not supported")
+        reason(
+            &[(OUTPUT_SCHEMA_VALUE, r#"{"type": "string"}"#)],
+            OUTPUT_SCHEMA_VALUE
+        )
+        .contains("record schema")
     );
+    assert!(
+        reason(
+            &[(OUTPUT_SCHEMA_KEY, r#"{"type": "record", "name": "k", "fields": [{"name": "e", "type": {"type": "enum", "name": "e", "symbols": ["A"]}}]}"#)],
+            OUTPUT_SCHEMA_KEY
+        )
+        .contains("field 'e'")
+    );
+}
+
+#[test]
+fn schema_output_defaults_to_the_official_schemas() {
+    let c = parse(&[
+        (OUTPUT_FORMAT_KEY, "SCHEMA"),
+        (OUTPUT_FORMAT_VALUE, "schema"),
+    ]);
+    assert_eq!(c.key_format, OutputFormat::Schema);
+    assert_eq!(c.value_format, OutputFormat::Schema);
+    assert_eq!(c.key_schema.name.as_deref(), Some("keySchema"));
+    assert_eq!(c.value_schema.name.as_deref(), Some("ChangeStream"));
+    assert_eq!(c.value_schema.fields().len(), 12);
+    assert!(!c.infer_value_schema);
 }
 
 #[test]

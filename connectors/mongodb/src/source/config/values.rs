@@ -8,10 +8,10 @@ use super::OutputFormat;
 use crate::source::json::JsonFormatter;
 
 pub fn output_format(name: &str) -> OutputFormat {
-    if name.eq_ignore_ascii_case("bson") {
-        OutputFormat::Bson
-    } else {
-        OutputFormat::Json
+    match name.to_ascii_lowercase().as_str() {
+        "bson" => OutputFormat::Bson,
+        "schema" => OutputFormat::Schema,
+        _ => OutputFormat::Json,
     }
 }
 
@@ -158,9 +158,8 @@ pub fn check_full_document_before_change(value: &ConfigValue) -> Result<(), Stri
 
 pub fn check_output_format(value: &ConfigValue) -> Result<(), String> {
     match string_of(value).to_ascii_lowercase().as_str() {
-        "json" | "bson" => Ok(()),
-        "schema" => Err("schema output is not supported by Sluice: use json or bson".to_string()),
-        _ => Err("must be one of: json, bson".to_string()),
+        "json" | "bson" | "schema" => Ok(()),
+        _ => Err("must be one of: json, bson, schema".to_string()),
     }
 }
 
