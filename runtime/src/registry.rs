@@ -123,6 +123,11 @@ impl Registry {
                     "io.confluent.connect.jdbc.JdbcSinkConnector",
                     Sink(sluice_connector_postgres::sink),
                 ),
+                Plugin::new(
+                    "postgres-cdc-source",
+                    "io.debezium.connector.postgresql.PostgresConnector",
+                    Source(sluice_connector_postgres::cdc_source),
+                ),
             ],
             transforms: builtin_transforms(),
             predicates: vec![

@@ -138,7 +138,10 @@ impl Streamer {
             }
         }
         if self.last_status.elapsed() >= self.status_interval {
-            self.send_status().await?;
+            // Between transactions, ask for a keepalive: it carries how far the server has
+            // decoded. PostgreSQL 15+ sends nothing for transactions without captured changes,
+            // so this is how an idle slot learns it may move past them.
+            self.send_status(self.tx.is_none()).await?;
         }
         Ok(last)
     }
@@ -176,7 +179,7 @@ impl Streamer {
                     self.idle_at = self.idle_at.max(end);
                 }
                 if reply {
-                    self.send_status().await?;
+                    self.send_status(false).await?;
                 }
                 return Ok(None);
             }
@@ -330,16 +333,17 @@ impl Streamer {
     pub async fn confirm(&mut self, lsn: Lsn) -> ConnectResult<()> {
         if lsn > self.confirmed {
             self.confirmed = lsn;
-            self.send_status().await?;
+            self.send_status(false).await?;
         }
         Ok(())
     }
 
-    async fn send_status(&mut self) -> ConnectResult<()> {
+    /// Reports the received and confirmed positions; `reply` asks the server for a keepalive.
+    async fn send_status(&mut self, reply: bool) -> ConnectResult<()> {
         self.last_status = Instant::now();
         let received = self.received.max(self.confirmed);
         if let (Some(conn), true) = (self.conn.as_mut(), self.streaming)
-            && let Err(err) = conn.send_status(received, self.confirmed).await
+            && let Err(err) = conn.send_status(received, self.confirmed, reply).await
         {
             self.disconnect();
             return Err(err);
@@ -349,7 +353,7 @@ impl Streamer {
 
     /// Closes the connection, reporting the confirmed position one last time.
     pub async fn close(mut self) {
-        let _ = self.send_status().await;
+        let _ = self.send_status(false).await;
         if let Some(conn) = self.conn.take() {
             conn.close().await;
         }

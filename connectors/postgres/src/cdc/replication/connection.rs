@@ -259,14 +259,19 @@ impl ReplicationConnection {
     }
 
     /// Reports how far the client got: `flush` is what the slot may forget.
-    pub async fn send_status(&mut self, received: Lsn, flush: Lsn) -> ConnectResult<()> {
+    pub async fn send_status(
+        &mut self,
+        received: Lsn,
+        flush: Lsn,
+        reply: bool,
+    ) -> ConnectResult<()> {
         let mut body = BytesMut::with_capacity(34);
         body.put_u8(b'r');
         body.put_u64(received.0);
         body.put_u64(flush.0);
         body.put_u64(flush.0);
         body.put_i64(pg_now_micros());
-        body.put_u8(0);
+        body.put_u8(u8::from(reply));
         frontend::CopyData::new(body.freeze())
             .map_err(io_fatal)?
             .write(&mut self.out);
