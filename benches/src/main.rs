@@ -9,6 +9,8 @@
 //! sluice-bench postgres-source   --records 1000000  # table → topic (incrementing), against raw COPY TO
 //! sluice-bench elasticsearch-sink --records 50000   # topic → index, against a raw bulk loader
 //! sluice-bench mongodb-sink --records 200000        # topic → collection, against raw replace-upserts
+//! sluice-bench postgres-cdc --records 1000000       # WAL → topic, against pg_recvlogical → rdkafka
+//! sluice-bench postgres-cdc --rows-per-tx 1000      # the same with 1 000-row transactions
 //! ```
 
 mod common;
@@ -17,6 +19,7 @@ mod elasticsearch;
 mod mongodb;
 mod passthrough;
 mod postgres;
+mod postgres_cdc;
 mod postgres_source;
 mod raw;
 
@@ -51,6 +54,15 @@ enum Pipeline {
     /// Sluice postgres-source (incrementing) reading a filled table into a topic, against a raw
     /// COPY TO STDOUT whose lines rdkafka produces.
     PostgresSource(Common),
+    /// Sluice postgres-cdc-source capturing inserts already in the WAL (one row per transaction
+    /// unless --rows-per-tx), against pg_recvlogical (test_decoding) lines rdkafka produces.
+    PostgresCdc {
+        #[command(flatten)]
+        common: Common,
+        /// Rows per inserting transaction.
+        #[arg(long, default_value_t = 1)]
+        rows_per_tx: u64,
+    },
     /// Sluice elasticsearch-sink indexing a pre-filled topic of keyed JSON documents, against a
     /// raw bulk loader sending the same documents ($ELASTICSEARCH_URL, default 50 000 records).
     ElasticsearchSink(Common),
@@ -77,6 +89,20 @@ enum Pipeline {
         url: String,
         #[arg(long)]
         index: String,
+        #[arg(long)]
+        records: u64,
+    },
+    /// Raw baseline of postgres-cdc (run by the bench itself).
+    #[command(hide = true)]
+    RawRecvlogical {
+        #[arg(long)]
+        database: String,
+        #[arg(long)]
+        slot: String,
+        #[arg(long)]
+        bootstrap: String,
+        #[arg(long)]
+        topic: String,
         #[arg(long)]
         records: u64,
     },
@@ -194,12 +220,17 @@ impl Common {
     }
 }
 
-type PipelineFn = fn(&Settings, &std::path::Path) -> BenchResult<(RunResult, RunResult)>;
+type PipelineFn<'a> =
+    &'a dyn Fn(&Settings, &std::path::Path) -> BenchResult<(RunResult, RunResult)>;
 
 /// Records of a run when `--records` is not given.
 const DEFAULT_RECORDS: u64 = 200_000;
 
-fn run_pipeline(common: &Common, default_records: u64, pipeline: PipelineFn) -> BenchResult<()> {
+fn run_pipeline(
+    common: &Common,
+    default_records: u64,
+    pipeline: PipelineFn<'_>,
+) -> BenchResult<()> {
     let settings = common.settings(default_records)?;
     let dir = tempfile::Builder::new()
         .prefix("sluice-bench-")
@@ -223,16 +254,29 @@ fn run_pipeline(common: &Common, default_records: u64, pipeline: PipelineFn) -> 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
-        Pipeline::DatagenFile(common) => run_pipeline(common, DEFAULT_RECORDS, datagen_file::run),
+        Pipeline::DatagenFile(common) => run_pipeline(common, DEFAULT_RECORDS, &datagen_file::run),
         Pipeline::KafkaPassthrough(common) => {
-            run_pipeline(common, DEFAULT_RECORDS, passthrough::run)
+            run_pipeline(common, DEFAULT_RECORDS, &passthrough::run)
         }
-        Pipeline::PostgresSink(common) => run_pipeline(common, DEFAULT_RECORDS, postgres::run),
+        Pipeline::PostgresSink(common) => run_pipeline(common, DEFAULT_RECORDS, &postgres::run),
         Pipeline::PostgresSource(common) => {
-            run_pipeline(common, DEFAULT_RECORDS, postgres_source::run)
+            run_pipeline(common, DEFAULT_RECORDS, &postgres_source::run)
         }
-        Pipeline::ElasticsearchSink(common) => run_pipeline(common, 50_000, elasticsearch::run),
-        Pipeline::MongodbSink(common) => run_pipeline(common, 200_000, mongodb::run),
+        Pipeline::PostgresCdc {
+            common,
+            rows_per_tx,
+        } => run_pipeline(common, DEFAULT_RECORDS, &|settings, dir| {
+            postgres_cdc::run(settings, dir, (*rows_per_tx).max(1))
+        }),
+        Pipeline::ElasticsearchSink(common) => run_pipeline(common, 50_000, &elasticsearch::run),
+        Pipeline::MongodbSink(common) => run_pipeline(common, 200_000, &mongodb::run),
+        Pipeline::RawRecvlogical {
+            database,
+            slot,
+            bootstrap,
+            topic,
+            records,
+        } => postgres_cdc::raw_recvlogical(database, slot, bootstrap, topic, *records),
         Pipeline::RawMongo {
             uri,
             database,
