@@ -30,7 +30,11 @@ pub fn producer_config(worker: &WorkerConfig, connector: &Props) -> ClientConfig
         .set("acks", "all")
         .set("enable.idempotence", "true")
         .set("linger.ms", "5")
-        .set("compression.type", "none");
+        .set("compression.type", "none")
+        // Kafka Connect's producers buffer at most 32 MiB (`buffer.memory`). librdkafka's own
+        // limit (1 GiB, 100 000 records) lets a fast source hold hundreds of megabytes of
+        // records the broker has not taken yet; a full buffer makes the task wait instead.
+        .set("queue.buffering.max.kbytes", "32768");
     apply(&mut cfg, worker.with_prefix("producer."));
     apply(&mut cfg, strip_prefix(connector, "producer.override."));
     cfg
@@ -72,7 +76,15 @@ pub fn max_poll_records(worker: &WorkerConfig, connector: &Props) -> usize {
 
 fn apply(cfg: &mut ClientConfig, settings: Props) {
     for (key, value) in settings {
-        if !JAVA_ONLY.contains(&key.as_str()) {
+        if key == "buffer.memory" {
+            // The Java producer's buffer in bytes; librdkafka counts kilobytes. A value that is
+            // not a number is passed on for librdkafka to reject by its own name.
+            let kbytes = value
+                .trim()
+                .parse::<u64>()
+                .map_or(value, |bytes| (bytes / 1024).max(1).to_string());
+            cfg.set("queue.buffering.max.kbytes", kbytes);
+        } else if !JAVA_ONLY.contains(&key.as_str()) {
             cfg.set(key, value);
         }
     }
@@ -109,4 +121,39 @@ pub async fn ensure_topic(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn worker(props: &[(&str, &str)]) -> WorkerConfig {
+        let mut all: Props = [("bootstrap.servers", "127.0.0.1:9092")]
+            .iter()
+            .chain(props)
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        all.insert("offset.storage.file.filename".into(), "/tmp/offsets".into());
+        WorkerConfig::parse(&all).expect("valid worker config")
+    }
+
+    #[test]
+    fn producers_buffer_32_mib_unless_buffer_memory_says_otherwise() {
+        let cfg = producer_config(&worker(&[]), &Props::new());
+        assert_eq!(cfg.get("queue.buffering.max.kbytes"), Some("32768"));
+        let cfg = producer_config(
+            &worker(&[("producer.buffer.memory", "8388608")]),
+            &Props::new(),
+        );
+        assert_eq!(cfg.get("queue.buffering.max.kbytes"), Some("8192"));
+        assert_eq!(cfg.get("buffer.memory"), None);
+        let connector: Props = [(
+            "producer.override.buffer.memory".to_string(),
+            "1048576".to_string(),
+        )]
+        .into_iter()
+        .collect();
+        let cfg = producer_config(&worker(&[]), &connector);
+        assert_eq!(cfg.get("queue.buffering.max.kbytes"), Some("1024"));
+    }
 }
