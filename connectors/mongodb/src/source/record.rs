@@ -157,8 +157,7 @@ impl RecordBuilder {
                 } else {
                     schema.clone()
                 };
-                let document = Bson::Document(doc.clone());
-                let value = schema::to_value(&schema, &document, self.formatter)?;
+                let value = schema::document_value(&schema, doc, self.formatter)?;
                 (schema, value)
             }
         })

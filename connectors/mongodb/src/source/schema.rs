@@ -7,6 +7,8 @@ mod convert;
 mod infer;
 
 pub use avro::parse as parse_avro;
+pub use convert::document_value;
+#[cfg(test)]
 pub use convert::to_value;
 pub use infer::infer_document;
 

@@ -3,17 +3,30 @@
 //! formatter), a bytes field takes strings, binary and documents (as BSON), numbers convert
 //! between widths, and a struct field absent from the document takes its default or null.
 
-use mongodb::bson::{Bson, Decimal128};
+use mongodb::bson::{Bson, Decimal128, Document};
 use sluice_api::data::{Decimal, LogicalType};
-use sluice_api::{Schema, SchemaType, Struct, Value};
+use sluice_api::{Field, Schema, SchemaType, Struct, Value};
 
 use crate::source::json::JsonFormatter;
 
 const MILLIS_PER_DAY: i64 = 86_400_000;
 
 /// `value` under `schema`; the error names the field path and both types.
+#[cfg(test)]
 pub fn to_value(schema: &Schema, value: &Bson, formatter: JsonFormatter) -> Result<Value, String> {
     Converter { formatter }.value(schema, value, "")
+}
+
+/// A top-level document under a struct `schema`.
+pub fn document_value(
+    schema: &Schema,
+    doc: &Document,
+    formatter: JsonFormatter,
+) -> Result<Value, String> {
+    match &schema.ty {
+        SchemaType::Struct(fields) => Converter { formatter }.structure(fields, doc, ""),
+        _ => Err(format!("schema {} is not a struct", schema.describe())),
+    }
 }
 
 struct Converter {
@@ -54,29 +67,33 @@ impl Converter {
                 Some(Value::Map(entries))
             }
             (SchemaType::Struct(fields), Bson::Document(doc)) => {
-                let mut out = Struct::new();
-                for field in fields {
-                    let field_path = join(path, &field.name);
-                    let value = match doc.get(&field.name) {
-                        Some(v) => self.value(&field.schema, v, &field_path)?,
-                        None => match (&field.schema.default, field.schema.optional) {
-                            (Some(default), _) => default.clone(),
-                            (None, true) => Value::Null,
-                            (None, false) => {
-                                return Err(format!(
-                                    "missing required field '{field_path}' in {}",
-                                    self.formatter.document(doc)
-                                ));
-                            }
-                        },
-                    };
-                    out.put(field.name.clone(), value);
-                }
-                Some(Value::Struct(out))
+                Some(self.structure(fields, doc, path)?)
             }
             (ty, v) => number(ty, v),
         };
         converted.ok_or_else(|| mismatch(schema, value, path))
+    }
+
+    fn structure(&self, fields: &[Field], doc: &Document, path: &str) -> Result<Value, String> {
+        let mut out = Struct::new();
+        for field in fields {
+            let field_path = join(path, &field.name);
+            let value = match doc.get(&field.name) {
+                Some(v) => self.value(&field.schema, v, &field_path)?,
+                None => match (&field.schema.default, field.schema.optional) {
+                    (Some(default), _) => default.clone(),
+                    (None, true) => Value::Null,
+                    (None, false) => {
+                        return Err(format!(
+                            "missing required field '{field_path}' in {}",
+                            self.formatter.document(doc)
+                        ));
+                    }
+                },
+            };
+            out.put(field.name.clone(), value);
+        }
+        Ok(Value::Struct(out))
     }
 }
 
