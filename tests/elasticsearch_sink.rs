@@ -321,9 +321,8 @@ fn a_server_outage_mid_stream_loses_nothing() {
     let mut sluice = Sluice::standalone(&json_sink_worker(dir.path()), &[connector], &log);
     wait_committed(&mut sluice, &name, &topic, FIRST, Duration::from_secs(90));
 
-    es::signal_server(pid, "STOP");
-    // Resumes the shared server even if an assertion below fails while it is paused.
-    let paused_server = es::PausedServer(pid);
+    // Resumed when dropped, even if an assertion below fails while it is paused.
+    let paused_server = harness::PausedServer::pause(pid);
     let paused = Instant::now();
     send(&topic, &batch(FIRST..TOTAL));
     while paused.elapsed() < Duration::from_secs(20) {

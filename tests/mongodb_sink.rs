@@ -1,8 +1,8 @@
 //! The MongoDB sink against the real MongoDB-wire server and Kafka: every id strategy and write
 //! model, change-stream events, deletes on tombstones, a replay that changes nothing, Debezium
 //! envelopes, a rejected document dead-lettered while the rest is written, the task failing with
-//! `errors.tolerance=none`, per-topic overrides and field-path namespaces. Needs the services of
-//! `scripts/services up`.
+//! `errors.tolerance=none`, per-topic overrides, field-path namespaces and a server outage.
+//! Needs the services of `scripts/services up`.
 
 mod harness;
 
@@ -704,6 +704,76 @@ fn per_topic_overrides_and_field_path_namespaces() {
         ids(&documents(&database, "fallback")),
         [Bson::String("f1".into())],
         "a non-string name falls back to the collection setting"
+    );
+    mongo::drop_database(&database);
+}
+
+/// The connection to the server is cut for 15 s mid-stream (through a relay, so that the shared
+/// server and its data stay as they are), then restored. With a short server-selection timeout
+/// the writes fail during the cut and the sink retries them; afterwards every record is written
+/// exactly once, those before the outage included.
+#[test]
+fn a_connection_outage_mid_stream_loses_nothing() {
+    const FIRST: i64 = 500;
+    const TOTAL: i64 = 2_000;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let database = mongo::unique_database("outage");
+    let topic = unique("mongo-outage");
+    let batch = |range: std::ops::Range<i64>| -> Vec<Message> {
+        range
+            .map(|i| text(None, Some(&format!(r#"{{"_id": "d{i}", "n": {i}}}"#))))
+            .collect()
+    };
+    send(&topic, &batch(0..FIRST));
+    let relay = harness::relay::Relay::start(&mongo::host_port());
+    let connector = write_file(
+        dir.path(),
+        "outage.yaml",
+        &format!(
+            "name: {topic}\nconnector.class: com.mongodb.kafka.connect.MongoSinkConnector\n\
+             topics: '{topic}'\n\
+             connection.uri: 'mongodb://{}/?directConnection=true&serverSelectionTimeoutMS=2000'\n\
+             database: {database}\ncollection: docs\nmax.batch.size: 100\n\
+             max.num.retries: 2\nretries.defer.timeout: 500\n{}",
+            relay.addr(),
+            strategy("ProvidedInValueStrategy")
+        ),
+    );
+    let log = dir.path().join("sluice.log");
+    let mut sluice = Sluice::standalone(&worker(dir.path()), &[connector], &log);
+    wait_committed(&mut sluice, &topic, &topic, FIRST, Duration::from_secs(90));
+
+    relay.cut();
+    let cut = Instant::now();
+    send(&topic, &batch(FIRST..TOTAL));
+    while cut.elapsed() < Duration::from_secs(15) {
+        sluice.assert_running();
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let during = committed_offset(&format!("connect-{topic}"), &topic);
+    relay.restore();
+    assert_eq!(
+        during,
+        Some(FIRST),
+        "nothing is committed while the server is unreachable"
+    );
+
+    wait_committed(&mut sluice, &topic, &topic, TOTAL, Duration::from_secs(120));
+    assert_eq!(sluice.terminate(), Some(0));
+    let docs = documents(&database, "docs");
+    assert_eq!(docs.len() as i64, TOTAL, "every record written, none twice");
+    for doc in &docs {
+        let id = doc.get_str("_id").expect("string _id");
+        let n: i64 = id.trim_start_matches('d').parse().expect("numeric id");
+        let stored = doc
+            .get_i64("n")
+            .or_else(|_| doc.get_i32("n").map(i64::from));
+        assert_eq!(stored, Ok(n), "{doc}");
+    }
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        text.contains("bulk write failed; retrying"),
+        "writes were retried during the outage"
     );
     mongo::drop_database(&database);
 }

@@ -1,7 +1,6 @@
 //! Elasticsearch helpers for integration tests: the server under test, plain REST calls on it,
 //! and pausing the server process to simulate an outage.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use serde_json::Value as Json;
@@ -78,53 +77,9 @@ pub fn properties(index: &str) -> Json {
     body[index]["mappings"]["properties"].clone()
 }
 
-/// The pid of the server `scripts/services up` started, when it runs on this machine: from this
-/// checkout's pid file, else the `osmem-server` process serving `url()` (services started from
-/// another checkout, as under `.ci/run` on a clone).
+/// The pid of the server `scripts/services up` started, when it runs on this machine.
 pub fn server_pid() -> Option<u32> {
-    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.services/elasticsearch.pid");
-    if let Some(pid) = std::fs::read_to_string(file)
-        .ok()
-        .and_then(|pid| pid.trim().parse().ok())
-    {
-        return Some(pid);
-    }
     let addr = url();
     let addr = addr.trim_start_matches("http://").trim_end_matches('/');
-    let found = std::process::Command::new("pgrep")
-        .arg("-f")
-        .arg(format!("osmem-server -addr {addr} "))
-        .output()
-        .ok()?;
-    let pids = String::from_utf8_lossy(&found.stdout);
-    let mut pids = pids.lines().filter_map(|pid| pid.trim().parse().ok());
-    // Two matches would mean the pattern is ambiguous; pausing the wrong process is worse than
-    // skipping.
-    match (pids.next(), pids.next()) {
-        (Some(pid), None) => Some(pid),
-        _ => None,
-    }
-}
-
-/// Sends `signal` (e.g. `STOP`, `CONT`) to the server process.
-pub fn signal_server(pid: u32, signal: &str) {
-    let status = std::process::Command::new("kill")
-        .arg(format!("-{signal}"))
-        .arg(pid.to_string())
-        .status()
-        .expect("run kill");
-    assert!(status.success(), "kill -{signal} {pid}");
-}
-
-/// A server paused with SIGSTOP; dropping it sends SIGCONT.
-pub struct PausedServer(pub u32);
-
-impl Drop for PausedServer {
-    fn drop(&mut self) {
-        // No assertion here: a panic while unwinding would abort the test binary.
-        let _ = std::process::Command::new("kill")
-            .arg("-CONT")
-            .arg(self.0.to_string())
-            .status();
-    }
+    super::service_pid("elasticsearch", &format!("osmem-server -addr {addr} "))
 }

@@ -6,6 +6,7 @@
 pub mod elasticsearch;
 pub mod mongodb;
 pub mod postgres;
+pub mod relay;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -184,6 +185,53 @@ pub fn create_topic(topic: &str, partitions: i32) {
 
 /// A record's key and value bytes, either possibly null.
 pub type RawRecord<'a> = (Option<&'a [u8]>, Option<&'a [u8]>);
+
+/// The pid of the `name` server that `scripts/services up` started: from this checkout's pid
+/// file, else the one process whose command line matches `pattern` (services started from
+/// another checkout, as under `.ci/run` on a clone).
+pub fn service_pid(name: &str, pattern: &str) -> Option<u32> {
+    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("../.services/{name}.pid"));
+    if let Some(pid) = std::fs::read_to_string(file)
+        .ok()
+        .and_then(|pid| pid.trim().parse().ok())
+    {
+        return Some(pid);
+    }
+    let found = Command::new("pgrep").arg("-f").arg(pattern).output().ok()?;
+    let pids = String::from_utf8_lossy(&found.stdout);
+    let mut pids = pids.lines().filter_map(|pid| pid.trim().parse().ok());
+    // Two matches would mean the pattern is ambiguous; pausing the wrong process is worse than
+    // skipping.
+    match (pids.next(), pids.next()) {
+        (Some(pid), None) => Some(pid),
+        _ => None,
+    }
+}
+
+/// A server process paused with SIGSTOP; dropping it sends SIGCONT, also when a test fails.
+pub struct PausedServer(u32);
+
+impl PausedServer {
+    pub fn pause(pid: u32) -> PausedServer {
+        let status = Command::new("kill")
+            .arg("-STOP")
+            .arg(pid.to_string())
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -STOP {pid}");
+        PausedServer(pid)
+    }
+}
+
+impl Drop for PausedServer {
+    fn drop(&mut self) {
+        // No assertion here: a panic while unwinding would abort the test binary.
+        let _ = Command::new("kill")
+            .arg("-CONT")
+            .arg(self.0.to_string())
+            .status();
+    }
+}
 
 /// Produces raw records (key, value) to partition 0 of `topic` and waits for every ack.
 pub fn produce(topic: &str, records: &[RawRecord<'_>]) {

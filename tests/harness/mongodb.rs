@@ -13,6 +13,19 @@ pub fn uri() -> String {
         .unwrap_or_else(|_| "mongodb://127.0.0.1:27017/?directConnection=true".to_string())
 }
 
+/// `host:port` of the (first) server in `uri()`.
+pub fn host_port() -> String {
+    let uri = uri();
+    let hosts = uri.trim_start_matches("mongodb://");
+    let host = hosts.split(['/', '?', ',']).next().unwrap_or_default();
+    let host = host.rsplit_once('@').map_or(host, |(_, host)| host);
+    if host.contains(':') {
+        host.to_string()
+    } else {
+        format!("{host}:27017")
+    }
+}
+
 /// Runs a driver future to completion on the harness's runtime, which outlives every client.
 pub fn run<F: IntoFuture>(future: F) -> F::Output {
     static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
@@ -48,8 +61,10 @@ fn collection(database: &str, name: &str) -> Collection<Document> {
 /// Every document of a collection, ordered by the Extended JSON text of its `_id`.
 pub fn documents(database: &str, name: &str) -> Vec<Document> {
     use futures::TryStreamExt;
+    // Made outside `run`: the first call creates the client, which needs `run` itself.
+    let collection = collection(database, name);
     let mut docs: Vec<Document> = run(async {
-        collection(database, name)
+        collection
             .find(doc! {})
             .await
             .expect("find")
