@@ -1,8 +1,8 @@
 //! The PostgreSQL CDC source (`io.debezium.connector.postgresql.PostgresConnector`) against a
 //! real PostgreSQL (wal_level=logical, turned on by the harness) and Kafka: Debezium events for
 //! both replica identities, transactions, a snapshot taken while writes go on, a crash, slot
-//! confirmation after acknowledgement, heartbeats on an idle database and a column added
-//! mid-stream. Needs the services of `scripts/services up`.
+//! confirmation after acknowledgement, heartbeats on an idle database, a column added
+//! mid-stream and the snapshot modes. Needs the services of `scripts/services up`.
 
 mod harness;
 
@@ -440,4 +440,45 @@ fn a_column_added_mid_stream_appears_in_later_events() {
         .map(|f| f["field"].as_str().unwrap().to_string())
         .collect::<Vec<_>>();
     assert_eq!(after_fields, ["id", "name", "email"]);
+}
+
+#[test]
+fn snapshot_modes_decide_what_is_read_at_start() {
+    let p = Pipeline::new("cdc_modes");
+    let table = p.table("items");
+    let topic = p.topic(&table);
+    sql(&format!(
+        "CREATE TABLE {table} (id int PRIMARY KEY); INSERT INTO {table} VALUES (1), (2)"
+    ));
+    // initial_only: the existing rows, and nothing after them.
+    let mut sluice = p.start("snapshot.mode=initial_only");
+    wait_for_events(&p, &topic, 2, &mut sluice);
+    sql(&format!("INSERT INTO {table} VALUES (3)"));
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(
+        ops(&events(&topic)),
+        ["r", "r"],
+        "initial_only streams nothing"
+    );
+    assert_eq!(sluice.terminate(), Some(0));
+
+    // always: every row again, then the changes.
+    let mut sluice = p.start("snapshot.mode=always");
+    wait_for_events(&p, &topic, 5, &mut sluice);
+    p.wait_streaming(&mut sluice);
+    sql(&format!("INSERT INTO {table} VALUES (4)"));
+    wait_for_events(&p, &topic, 6, &mut sluice);
+    assert_eq!(sluice.terminate(), Some(0));
+
+    // no_data: no snapshot; a change made while stopped is streamed from the stored position.
+    sql(&format!("INSERT INTO {table} VALUES (5)"));
+    let mut sluice = p.start("snapshot.mode=no_data");
+    let found = wait_for_events(&p, &topic, 7, &mut sluice);
+    assert_eq!(sluice.terminate(), Some(0));
+    assert_eq!(ops(&found), ["r", "r", "r", "r", "r", "c", "c"]);
+    let ids: Vec<i64> = found
+        .iter()
+        .map(|(_, v)| v["after"]["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, [1, 2, 1, 2, 3, 4, 5]);
 }
