@@ -11,6 +11,7 @@
 //! sluice-bench mongodb-sink --records 200000        # topic → collection, against raw replace-upserts
 //! sluice-bench postgres-cdc --records 1000000       # WAL → topic, against pg_recvlogical → rdkafka
 //! sluice-bench postgres-cdc --rows-per-tx 1000      # the same with 1 000-row transactions
+//! sluice-bench postgres-cdc --no-schemas            # JSON payloads without their schemas
 //! ```
 
 mod common;
@@ -62,6 +63,9 @@ enum Pipeline {
         /// Rows per inserting transaction.
         #[arg(long, default_value_t = 1)]
         rows_per_tx: u64,
+        /// JsonConverter without schemas (`schemas.enable=false`): bare Debezium payloads.
+        #[arg(long)]
+        no_schemas: bool,
     },
     /// Sluice elasticsearch-sink indexing a pre-filled topic of keyed JSON documents, against a
     /// raw bulk loader sending the same documents ($ELASTICSEARCH_URL, default 50 000 records).
@@ -265,8 +269,9 @@ fn main() -> ExitCode {
         Pipeline::PostgresCdc {
             common,
             rows_per_tx,
+            no_schemas,
         } => run_pipeline(common, DEFAULT_RECORDS, &|settings, dir| {
-            postgres_cdc::run(settings, dir, (*rows_per_tx).max(1))
+            postgres_cdc::run(settings, dir, (*rows_per_tx).max(1), !*no_schemas)
         }),
         Pipeline::ElasticsearchSink(common) => run_pipeline(common, 50_000, &elasticsearch::run),
         Pipeline::MongodbSink(common) => run_pipeline(common, 200_000, &mongodb::run),

@@ -79,6 +79,7 @@ pub fn run(
     settings: &Settings,
     dir: &Path,
     rows_per_tx: u64,
+    schemas: bool,
 ) -> BenchResult<(RunResult, RunResult)> {
     let id = unique("bench-cdc").replace('-', "_");
     let capture = Capture {
@@ -103,7 +104,7 @@ pub fn run(
         settings.partitions,
     )?;
     prepare(&capture, settings.records, rows_per_tx)?;
-    let sluice = run_sluice(settings, dir, &capture, &sluice_topic)?;
+    let sluice = run_sluice(settings, dir, &capture, &sluice_topic, schemas)?;
     let raw = run_raw(settings, dir, &capture, &raw_topic)?;
     Ok((sluice, raw))
 }
@@ -116,19 +117,26 @@ fn prepare(capture: &Capture, records: u64, rows_per_tx: u64) -> BenchResult<()>
     psql(
         &capture.database,
         &format!(
-            "CREATE PUBLICATION {} FOR TABLE \"{table}\"; \
-             SELECT pg_create_logical_replication_slot('{}', 'pgoutput'); \
-             SELECT pg_create_logical_replication_slot('{}', 'test_decoding')",
-            capture.publication(),
-            capture.sluice_slot(),
-            capture.raw_slot()
+            "CREATE PUBLICATION {} FOR TABLE \"{table}\"",
+            capture.publication()
         ),
     )?;
+    // One statement each: a slot cannot be created in a transaction that wrote.
+    for (slot, plugin) in [
+        (capture.sluice_slot(), "pgoutput"),
+        (capture.raw_slot(), "test_decoding"),
+    ] {
+        psql(
+            &capture.database,
+            &format!("SELECT pg_create_logical_replication_slot('{slot}', '{plugin}')"),
+        )?;
+    }
     // The rows of the other PostgreSQL benches, one transaction per `per_tx` of them.
+    let fill = format!("{}_fill", capture.id);
     psql(
         &capture.database,
         &format!(
-            "CREATE PROCEDURE pg_temp.fill(total bigint, per_tx bigint) LANGUAGE plpgsql AS $$ \
+            "CREATE PROCEDURE {fill}(total bigint, per_tx bigint) LANGUAGE plpgsql AS $$ \
              DECLARE i bigint := 0; \
              BEGIN \
                WHILE i < total LOOP \
@@ -139,11 +147,24 @@ fn prepare(capture: &Capture, records: u64, rows_per_tx: u64) -> BenchResult<()>
                  COMMIT; \
                  i := i + per_tx; \
                END LOOP; \
-             END $$; \
-             SET synchronous_commit = off; \
-             CALL pg_temp.fill({records}, {rows_per_tx})"
+             END $$"
         ),
     )?;
+    // A CALL that commits must be a statement of its own; without waiting for each commit to
+    // reach the disk, a million transactions take seconds rather than minutes.
+    let called = Command::new("psql")
+        .env("PGOPTIONS", "-c synchronous_commit=off")
+        .args([&capture.database, "-v", "ON_ERROR_STOP=1", "-Atqc"])
+        .arg(format!("CALL {fill}({records}, {rows_per_tx})"))
+        .output()
+        .map_err(|e| format!("cannot run psql: {e}"))?;
+    if !called.status.success() {
+        return Err(format!(
+            "filling {table} failed: {}",
+            String::from_utf8_lossy(&called.stderr)
+        ));
+    }
+    psql(&capture.database, &format!("DROP PROCEDURE {fill}"))?;
     let wal = psql(
         &capture.database,
         &format!(
@@ -165,6 +186,7 @@ fn run_sluice(
     dir: &Path,
     capture: &Capture,
     topic: &str,
+    schemas: bool,
 ) -> BenchResult<RunResult> {
     let url = tokio_postgres::Config::from_str(&capture.database)
         .map_err(|e| format!("DATABASE_URL: {e}"))?;
@@ -178,6 +200,7 @@ fn run_sluice(
         &format!(
             "bootstrap.servers: {}\nkey.converter: org.apache.kafka.connect.json.JsonConverter\n\
              value.converter: org.apache.kafka.connect.json.JsonConverter\n\
+             key.converter.schemas.enable: {schemas}\nvalue.converter.schemas.enable: {schemas}\n\
              offset.storage.file.filename: {}\noffset.flush.interval.ms: 1000\n",
             settings.bootstrap,
             dir.join("connect.offsets.json").display()
