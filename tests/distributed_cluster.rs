@@ -547,15 +547,19 @@ fn a_cluster_shares_work_survives_a_killed_worker_and_spreads_to_a_newcomer() {
         );
     }
     assert_eq!(after_change.0.len(), after_join.0.len());
-    let config = cluster
-        .call(
-            cluster.any(),
-            Method::GET,
-            "/connectors/source/config",
-            None,
-        )
-        .1;
-    assert_eq!(config["rate"], "2000", "every worker serves the new config");
+    // Reads are served from each worker's copy of the config topic, which may trail the
+    // write by a moment on a worker that runs none of the connector's tasks.
+    wait_for("every worker to serve the new config", SETTLE, || {
+        cluster
+            .workers
+            .values()
+            .all(|worker| {
+                let (_, config) =
+                    cluster.call(worker, Method::GET, "/connectors/source/config", None);
+                config["rate"] == "2000"
+            })
+            .then_some(())
+    });
 
     // Deleting through any worker removes the connector everywhere.
     let (status, body) = cluster.write(
