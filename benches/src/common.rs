@@ -546,6 +546,45 @@ pub fn measure(
     Ok((progress, usage))
 }
 
+/// Which side of a pipeline a run is, and the pipeline it belongs to.
+pub struct Side {
+    pub pipeline: &'static str,
+    /// `sluice`, or the raw baseline's name in the report (`raw COPY`, …).
+    pub implementation: &'static str,
+}
+
+/// Runs one side of a pipeline that ends in `topic`: counting starts before `command`, which
+/// runs until the topic holds every record.
+pub fn measure_topic(
+    settings: &Settings,
+    side: Side,
+    command: Command,
+    log: &Path,
+    topic: &str,
+    what: &str,
+) -> BenchResult<RunResult> {
+    let counter = TopicCounter::start(
+        &settings.bootstrap,
+        topic,
+        settings.partitions,
+        settings.records,
+    )?;
+    let name = if side.implementation == "sluice" {
+        "sluice"
+    } else {
+        "raw"
+    };
+    let (progress, usage) = measure(settings, name, command, log, what, || counter.records())?;
+    Ok(RunResult {
+        pipeline: side.pipeline,
+        implementation: side.implementation,
+        records: settings.records,
+        bytes: counter.bytes(),
+        progress,
+        usage,
+    })
+}
+
 /// Stops a measured process and prints how its shutdown went.
 pub fn stop(process: Measured) {
     let name = process.name.clone();

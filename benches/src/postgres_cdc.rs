@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use rdkafka::producer::{BaseRecord, Producer};
 
 use crate::common::{
-    BenchResult, RunResult, Settings, TopicCounter, create_topics, measure, self_command,
+    BenchResult, RunResult, Settings, Side, create_topics, measure_topic, self_command,
     sluice_command, unique, write,
 };
 use crate::postgres::{create_table_sql, database_url, psql};
@@ -228,32 +228,21 @@ fn run_sluice(
             table = capture.table,
         ),
     )?;
-    let counter = TopicCounter::start(
-        &settings.bootstrap,
-        topic,
-        settings.partitions,
-        settings.records,
-    )?;
     eprintln!(
         "{PIPELINE}: sluice postgres-cdc-source (pgoutput), {} → {topic}",
         capture.table
     );
-    let (progress, usage) = measure(
+    measure_topic(
         settings,
-        "sluice",
+        Side {
+            pipeline: PIPELINE,
+            implementation: "sluice",
+        },
         sluice_command(settings, &worker, &[connector]),
         &dir.join("sluice-postgres-cdc.log"),
+        topic,
         "change events in the topic",
-        || counter.records(),
-    )?;
-    Ok(RunResult {
-        pipeline: PIPELINE,
-        implementation: "sluice",
-        records: settings.records,
-        bytes: counter.bytes(),
-        progress,
-        usage,
-    })
+    )
 }
 
 fn run_raw(
@@ -262,12 +251,6 @@ fn run_raw(
     capture: &Capture,
     topic: &str,
 ) -> BenchResult<RunResult> {
-    let counter = TopicCounter::start(
-        &settings.bootstrap,
-        topic,
-        settings.partitions,
-        settings.records,
-    )?;
     let mut command = self_command()?;
     command.arg("raw-recvlogical").args([
         "--database",
@@ -285,22 +268,17 @@ fn run_raw(
         "{PIPELINE}: raw pg_recvlogical (test_decoding) → rdkafka, {} → {topic}",
         capture.table
     );
-    let (progress, usage) = measure(
+    measure_topic(
         settings,
-        "raw",
+        Side {
+            pipeline: PIPELINE,
+            implementation: "raw pg_recvlogical",
+        },
         command,
         &dir.join("raw-recvlogical.log"),
+        topic,
         "change lines in the topic",
-        || counter.records(),
-    )?;
-    Ok(RunResult {
-        pipeline: PIPELINE,
-        implementation: "raw pg_recvlogical",
-        records: settings.records,
-        bytes: counter.bytes(),
-        progress,
-        usage,
-    })
+    )
 }
 
 /// The raw baseline: `pg_recvlogical` streams the slot as test_decoding text; each change line

@@ -9,7 +9,7 @@ use futures::StreamExt;
 use rdkafka::producer::{BaseRecord, Producer};
 
 use crate::common::{
-    BenchResult, RunResult, Settings, TopicCounter, create_topics, measure, self_command,
+    BenchResult, RunResult, Settings, Side, create_topics, measure_topic, self_command,
     sluice_command, unique, write,
 };
 use crate::postgres::{BATCH, copy_line, create_table_sql, database_url, psql};
@@ -85,29 +85,18 @@ fn run_sluice(
              poll.interval.ms: 100\n"
         ),
     )?;
-    let counter = TopicCounter::start(
-        &settings.bootstrap,
-        topic,
-        settings.partitions,
-        settings.records,
-    )?;
     eprintln!("{PIPELINE}: sluice postgres-source (incrementing), {table} → {topic}");
-    let (progress, usage) = measure(
+    measure_topic(
         settings,
-        "sluice",
+        Side {
+            pipeline: PIPELINE,
+            implementation: "sluice",
+        },
         sluice_command(settings, &worker, &[connector]),
         &dir.join("sluice-postgres-source.log"),
+        topic,
         "records in the topic",
-        || counter.records(),
-    )?;
-    Ok(RunResult {
-        pipeline: PIPELINE,
-        implementation: "sluice",
-        records: settings.records,
-        bytes: counter.bytes(),
-        progress,
-        usage,
-    })
+    )
 }
 
 fn run_raw(
@@ -117,12 +106,6 @@ fn run_raw(
     topic: &str,
     database: &str,
 ) -> BenchResult<RunResult> {
-    let counter = TopicCounter::start(
-        &settings.bootstrap,
-        topic,
-        settings.partitions,
-        settings.records,
-    )?;
     let mut command = self_command()?;
     command.arg("raw-copy-out").args([
         "--database",
@@ -135,22 +118,17 @@ fn run_raw(
         topic,
     ]);
     eprintln!("{PIPELINE}: raw COPY TO STDOUT → rdkafka, {table} → {topic}");
-    let (progress, usage) = measure(
+    measure_topic(
         settings,
-        "raw",
+        Side {
+            pipeline: PIPELINE,
+            implementation: "raw COPY",
+        },
         command,
         &dir.join("raw-copy-out.log"),
+        topic,
         "records in the topic",
-        || counter.records(),
-    )?;
-    Ok(RunResult {
-        pipeline: PIPELINE,
-        implementation: "raw COPY",
-        records: settings.records,
-        bytes: counter.bytes(),
-        progress,
-        usage,
-    })
+    )
 }
 
 /// The raw baseline: every row as COPY text, one Kafka record per line.
