@@ -310,14 +310,30 @@ fn wait_rows(cluster: &Cluster, topic: &str, table: &str, expected: i64, timeout
         }
         std::thread::sleep(Duration::from_millis(500));
     }
-    let in_topic: BTreeSet<String> = harness::consume_all(topic)
+    // Where each event is in the topic, to tell a stalled partition (missing events above the
+    // committed offset) from a lost write (below it).
+    let placed: BTreeMap<String, (i32, i64)> = harness::consume_all(topic)
         .iter()
         .filter_map(|m| {
             use rdkafka::Message;
             let value: Json = serde_json::from_slice(m.payload()?).ok()?;
             let event = value.get("payload").unwrap_or(&value);
-            Some(event["eventId"].as_str()?.to_string())
+            Some((
+                event["eventId"].as_str()?.to_string(),
+                (m.partition(), m.offset()),
+            ))
         })
+        .collect();
+    let in_topic: BTreeSet<&String> = placed.keys().collect();
+    let in_table: BTreeSet<String> =
+        harness::postgres::sql(&format!("SELECT \"eventId\" FROM \"{table}\""))
+            .into_iter()
+            .filter_map(|row| row.into_iter().next().flatten())
+            .collect();
+    let missing: Vec<(&String, &(i32, i64))> = placed
+        .iter()
+        .filter(|(id, _)| !in_table.contains(*id))
+        .take(10)
         .collect();
     let statuses: Vec<Json> = ["sink", "source"]
         .iter()
@@ -335,10 +351,40 @@ fn wait_rows(cluster: &Cluster, topic: &str, table: &str, expected: i64, timeout
         .unwrap_or("connect-sink");
     panic!(
         "{last} of {expected} rows in {table} after {timeout:?}; {} distinct events in the \
-         topic; statuses: {statuses:?}; database sessions: {sessions:?}; sink group: {}",
+         topic; missing from the table (id, (partition, offset)): {missing:?}; committed by \
+         the sink group: {:?}; statuses: {statuses:?}; database sessions: {sessions:?}; sink \
+         group: {}",
         in_topic.len(),
+        committed_offsets(group, topic),
         group_state(group)
     );
+}
+
+/// The group's committed offset of each partition of `topic`.
+fn committed_offsets(group: &str, topic: &str) -> Vec<(i32, Option<i64>)> {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    let consumer: BaseConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", harness::kafka_bootstrap())
+        .set("group.id", group)
+        .create()
+        .expect("consumer");
+    let Ok(metadata) = consumer.fetch_metadata(Some(topic), Duration::from_secs(10)) else {
+        return Vec::new();
+    };
+    let mut list = rdkafka::TopicPartitionList::new();
+    for t in metadata.topics() {
+        for p in t.partitions() {
+            list.add_partition(topic, p.id());
+        }
+    }
+    let Ok(committed) = consumer.committed_offsets(list, Duration::from_secs(10)) else {
+        return Vec::new();
+    };
+    committed
+        .elements()
+        .iter()
+        .map(|e| (e.partition(), e.offset().to_raw()))
+        .collect()
 }
 
 /// The broker's view of a consumer group: its state and each member's assignment size.
