@@ -686,13 +686,16 @@ impl Services {
         }
         let timeout = self.config.task_shutdown_timeout + self.config.offset_flush_timeout;
         let mut handles: Vec<JoinHandle<()>> = tasks.into_iter().filter_map(|t| t.handle).collect();
+        // Each handle leaves the list once it completed: awaiting a finished handle again (in
+        // the abort path below) would panic.
         let all_done = async {
-            for handle in &mut handles {
+            while let Some(handle) = handles.last_mut() {
                 if let Err(err) = handle.await
                     && err.is_panic()
                 {
                     tracing::error!(error = %err, "task panicked");
                 }
+                handles.pop();
             }
         };
         if tokio::time::timeout(timeout, all_done).await.is_err() {
