@@ -132,7 +132,16 @@ pub fn database_url() -> String {
 
 /// Runs SQL with psql and returns its unaligned output.
 pub fn psql(database: &str, sql: &str) -> BenchResult<String> {
-    let output = std::process::Command::new("psql")
+    psql_with_options(database, sql, "")
+}
+
+/// `psql` with session settings (`PGOPTIONS`, e.g. `-c synchronous_commit=off`).
+pub fn psql_with_options(database: &str, sql: &str, options: &str) -> BenchResult<String> {
+    let mut command = std::process::Command::new("psql");
+    if !options.is_empty() {
+        command.env("PGOPTIONS", options);
+    }
+    let output = command
         .args([database, "-v", "ON_ERROR_STOP=1", "-Atqc", sql])
         .output()
         .map_err(|e| format!("cannot run psql: {e}"))?;

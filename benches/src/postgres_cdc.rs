@@ -17,7 +17,7 @@ use crate::common::{
     BenchResult, RunResult, Settings, Side, create_topics, measure_topic, self_command,
     sluice_command, unique, write,
 };
-use crate::postgres::{create_table_sql, database_url, psql};
+use crate::postgres::{create_table_sql, database_url, psql, psql_with_options};
 use crate::raw;
 
 const PIPELINE: &str = "postgres-cdc";
@@ -152,18 +152,11 @@ fn prepare(capture: &Capture, records: u64, rows_per_tx: u64) -> BenchResult<()>
     )?;
     // A CALL that commits must be a statement of its own; without waiting for each commit to
     // reach the disk, a million transactions take seconds rather than minutes.
-    let called = Command::new("psql")
-        .env("PGOPTIONS", "-c synchronous_commit=off")
-        .args([&capture.database, "-v", "ON_ERROR_STOP=1", "-Atqc"])
-        .arg(format!("CALL {fill}({records}, {rows_per_tx})"))
-        .output()
-        .map_err(|e| format!("cannot run psql: {e}"))?;
-    if !called.status.success() {
-        return Err(format!(
-            "filling {table} failed: {}",
-            String::from_utf8_lossy(&called.stderr)
-        ));
-    }
+    psql_with_options(
+        &capture.database,
+        &format!("CALL {fill}({records}, {rows_per_tx})"),
+        "-c synchronous_commit=off",
+    )?;
     psql(&capture.database, &format!("DROP PROCEDURE {fill}"))?;
     let wal = psql(
         &capture.database,
