@@ -19,7 +19,6 @@ const JAVA_ONLY: &[&str] = &[
     "value.deserializer",
     "interceptor.classes",
     "max.poll.records",
-    "partition.assignment.strategy",
 ];
 
 /// Producer settings for a source task: every acknowledged record is on all in-sync replicas,
@@ -84,10 +83,39 @@ fn apply(cfg: &mut ClientConfig, settings: Props) {
                 .parse::<u64>()
                 .map_or(value, |bytes| (bytes / 1024).max(1).to_string());
             cfg.set("queue.buffering.max.kbytes", kbytes);
+        } else if key == "partition.assignment.strategy" {
+            cfg.set(key, assignors(&value));
         } else if !JAVA_ONLY.contains(&key.as_str()) {
             cfg.set(key, value);
         }
     }
+}
+
+/// The Java consumer's assignor classes as librdkafka names the same assignors (`range`,
+/// `roundrobin`, `cooperative-sticky`); librdkafka names pass as they are, and anything else is
+/// left for librdkafka to reject by name. The Java consumer uses the first assignor of its list
+/// that every member supports, so a list mixing eager and cooperative assignors (Kafka's
+/// default `range, cooperative-sticky`) rebalances like its first entry; librdkafka refuses
+/// such a mix, so only the entries of the first one's kind are kept.
+fn assignors(java: &str) -> String {
+    let names: Vec<&str> = java
+        .split(',')
+        .map(str::trim)
+        .filter(|class| !class.is_empty())
+        .map(|class| match class.rsplit('.').next().unwrap_or(class) {
+            "RangeAssignor" => "range",
+            "RoundRobinAssignor" => "roundrobin",
+            "CooperativeStickyAssignor" => "cooperative-sticky",
+            _ => class,
+        })
+        .collect();
+    let cooperative = |name: &&str| *name == "cooperative-sticky";
+    let first_cooperative = names.first().is_some_and(cooperative);
+    names
+        .into_iter()
+        .filter(|name| cooperative(name) == first_cooperative)
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Creates `name` unless it exists. `settings` are topic configs such as `cleanup.policy`.
@@ -155,5 +183,45 @@ mod tests {
         .collect();
         let cfg = producer_config(&worker(&[]), &connector);
         assert_eq!(cfg.get("queue.buffering.max.kbytes"), Some("1024"));
+    }
+
+    #[test]
+    fn java_assignor_classes_become_librdkafka_assignors() {
+        let strategy = |worker_value: &str| {
+            let key = "consumer.partition.assignment.strategy";
+            consumer_config(&worker(&[(key, worker_value)]), "c", &Props::new())
+                .get("partition.assignment.strategy")
+                .map(str::to_string)
+        };
+        assert_eq!(
+            strategy("org.apache.kafka.clients.consumer.CooperativeStickyAssignor").as_deref(),
+            Some("cooperative-sticky")
+        );
+        assert_eq!(
+            strategy("org.apache.kafka.clients.consumer.RangeAssignor, org.apache.kafka.clients.consumer.RoundRobinAssignor").as_deref(),
+            Some("range,roundrobin")
+        );
+        // Kafka's default list rebalances eagerly, with its first entry.
+        assert_eq!(
+            strategy("org.apache.kafka.clients.consumer.RangeAssignor,org.apache.kafka.clients.consumer.CooperativeStickyAssignor").as_deref(),
+            Some("range")
+        );
+        assert_eq!(
+            strategy("cooperative-sticky").as_deref(),
+            Some("cooperative-sticky")
+        );
+        // Assignors librdkafka lacks reach it by name, for it to refuse.
+        assert_eq!(
+            strategy("org.apache.kafka.clients.consumer.StickyAssignor").as_deref(),
+            Some("org.apache.kafka.clients.consumer.StickyAssignor")
+        );
+        let connector: Props = [(
+            "consumer.override.partition.assignment.strategy".to_string(),
+            "org.apache.kafka.clients.consumer.RoundRobinAssignor".to_string(),
+        )]
+        .into_iter()
+        .collect();
+        let cfg = consumer_config(&worker(&[]), "c", &connector);
+        assert_eq!(cfg.get("partition.assignment.strategy"), Some("roundrobin"));
     }
 }

@@ -73,14 +73,19 @@ impl ClientContext for SinkConsumerContext {
 
 impl ConsumerContext for SinkConsumerContext {
     fn pre_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
-        if let Rebalance::Revoke(list) = rebalance {
+        // A cooperative rebalance may hand over no change at all for this member.
+        if let Rebalance::Revoke(list) = rebalance
+            && list.count() > 0
+        {
             tracing::info!(partitions = %describe(list), "consumer partitions revoked");
             push_all(&self.events.revoked, list);
         }
     }
 
     fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
-        if let Rebalance::Assign(list) = rebalance {
+        if let Rebalance::Assign(list) = rebalance
+            && list.count() > 0
+        {
             tracing::info!(partitions = %describe(list), "consumer partitions assigned");
             push_all(&self.events.assigned, list);
             // Partitions gained while paused stay quiet until the connector resumes.
