@@ -634,8 +634,9 @@ fn secrets_are_masked(api: &Api, topic: &str) {
         "table.name.format": table,
         "auto.create": "true",
         "insert.mode": "insert",
-        // The broker outlives test runs, and the test broker keeps a group rebalancing for ever
-        // once a member left it in the middle of a join: each run's sink gets its own group.
+        // The broker outlives test runs, and the test broker keeps a group rebalancing for
+        // minutes once its leader left in the middle of a join (docs/distributed.md): each run's
+        // sink gets its own group.
         "consumer.override.group.id": unique("rest-pg"),
     });
     let created = api.call(

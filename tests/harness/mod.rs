@@ -109,12 +109,15 @@ impl Sluice {
             .append(true)
             .open(log)
             .expect("open log");
+        // `SLUICE_TEST_LOG` sets the workers' log filter (`RUST_LOG`) to look into a failure, e.g.
+        // `info,librdkafka=debug` with a `consumer.debug` setting.
+        let filter = std::env::var("SLUICE_TEST_LOG").unwrap_or_else(|_| "info".to_string());
         // Tests run side by side: the REST API takes any free port unless a test says otherwise.
         let child = Command::new(env!("CARGO_BIN_EXE_sluice"))
             .args(mode)
             .arg(worker)
             .args(connectors)
-            .env("RUST_LOG", "info")
+            .env("RUST_LOG", filter)
             .env("SLUICE_LISTENERS", "http://127.0.0.1:0")
             .stdout(Stdio::null())
             .stderr(log_file)
