@@ -2,8 +2,9 @@
 //! connectors created through any worker run cluster-wide and spread evenly; a SIGKILLed
 //! worker's tasks move to the others within a measured bound and the sink ends with every
 //! record; a joining worker takes over only the work that moves; a config change restarts only
-//! that connector's tasks; status shows the worker of every connector and task. The soak test
-//! kills and restarts workers in a loop while data flows and checks that nothing is lost.
+//! that connector's tasks; a task restart sent to any worker restarts the task where it runs;
+//! status shows the worker of every connector and task. The soak test kills and restarts
+//! workers in a loop while data flows and checks that nothing is lost.
 //!
 //! The pipeline: datagen (3 tasks, each numbering its events) → a 6-partition topic → the
 //! PostgreSQL sink (6 tasks) upserting by event id, so replays after a crash are absorbed and
@@ -710,6 +711,38 @@ fn a_cluster_shares_work_survives_a_killed_worker_and_spreads_to_a_newcomer() {
             })
             .then_some(())
     });
+
+    // A task restart that reaches a worker not running the task is carried out where it runs.
+    let (task, owner_id) = after_change
+        .0
+        .iter()
+        .find(|(work, _)| work.starts_with("sink-"))
+        .map(|(task, worker)| (task.clone(), worker.clone()))
+        .unwrap();
+    let owner = *cluster
+        .workers
+        .iter()
+        .find(|(_, w)| w.id == owner_id)
+        .unwrap()
+        .0;
+    let elsewhere = cluster.workers.values().find(|w| w.id != owner_id).unwrap();
+    let starts_before = cluster.task_starts();
+    let (status, body) = cluster.write(
+        elsewhere,
+        Method::POST,
+        &format!("/connectors/sink/tasks/{}/restart", &task["sink-".len()..]),
+        Json::Null,
+    );
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let key = (owner, task.clone());
+    wait_for(&format!("{task} to restart on {owner_id}"), SETTLE, || {
+        (cluster.task_starts().get(&key) > starts_before.get(&key)).then_some(())
+    });
+    assert_eq!(
+        cluster.settled(&expected).0[&task],
+        owner_id,
+        "{task} restarted where it ran"
+    );
 
     // Deleting through any worker removes the connector everywhere.
     let (status, body) = cluster.write(
