@@ -111,6 +111,16 @@ impl Cluster {
             .kill();
     }
 
+    /// The number of the running worker with REST id `id`.
+    fn number(&self, id: &str) -> usize {
+        *self
+            .workers
+            .iter()
+            .find(|(_, w)| w.id == id)
+            .expect("a running worker with that id")
+            .0
+    }
+
     fn any(&self) -> &Worker {
         self.workers.values().next().expect("a running worker")
     }
@@ -597,12 +607,7 @@ fn a_cluster_shares_work_survives_a_killed_worker_and_spreads_to_a_newcomer() {
         .max_by_key(|(_, n)| **n)
         .map(|(id, _)| id.clone())
         .unwrap();
-    let victim = *cluster
-        .workers
-        .iter()
-        .find(|(_, w)| w.id == busiest)
-        .unwrap()
-        .0;
+    let victim = cluster.number(&busiest);
     let killed = Instant::now();
     cluster.kill(victim);
     let after_kill = cluster.settled(&expected);
@@ -642,13 +647,7 @@ fn a_cluster_shares_work_survives_a_killed_worker_and_spreads_to_a_newcomer() {
     let starts_after = cluster.task_starts();
     for (task, worker) in &after_kill.0 {
         if after_join.0[task] == *worker && task.contains('-') {
-            let n = *cluster
-                .workers
-                .iter()
-                .find(|(_, w)| w.id == *worker)
-                .unwrap()
-                .0;
-            let key = (n, task.clone());
+            let key = (cluster.number(worker), task.clone());
             assert_eq!(
                 starts_before.get(&key),
                 starts_after.get(&key),
@@ -719,12 +718,7 @@ fn a_cluster_shares_work_survives_a_killed_worker_and_spreads_to_a_newcomer() {
         .find(|(work, _)| work.starts_with("sink-"))
         .map(|(task, worker)| (task.clone(), worker.clone()))
         .unwrap();
-    let owner = *cluster
-        .workers
-        .iter()
-        .find(|(_, w)| w.id == owner_id)
-        .unwrap()
-        .0;
+    let owner = cluster.number(&owner_id);
     let elsewhere = cluster.workers.values().find(|w| w.id != owner_id).unwrap();
     let starts_before = cluster.task_starts();
     let (status, body) = cluster.write(
